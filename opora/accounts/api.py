@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Router, Schema
+
+from opora.accounts import services
+from opora.accounts.models import ApiToken, Team, User
+from opora.core.access import Perm, ensure_perm
+
+router = Router(tags=["accounts"])
+
+
+class TeamOut(Schema):
+    id: int
+    name: str
+
+
+class UserOut(Schema):
+    id: int
+    email: str
+    full_name: str
+    role: str
+    team: TeamOut | None
+    language: str
+    timezone: str
+    is_active: bool
+
+
+class TokenOut(Schema):
+    id: int
+    name: str
+    prefix: str
+    created_at: dt.datetime
+    last_used_at: dt.datetime | None
+    expires_at: dt.datetime | None
+
+
+@router.get("/me", response=UserOut, summary="The user the request is authenticated as")
+def me(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+@router.get("/users", response=list[UserOut], summary="Staff users")
+def user_list(request: HttpRequest) -> list[User]:
+    ensure_perm(request.user, Perm.VIEW_STAFF)
+    return list(User.objects.select_related("team").order_by("full_name"))
+
+
+@router.get("/teams", response=list[TeamOut], summary="Teams")
+def team_list(request: HttpRequest) -> list[Team]:
+    ensure_perm(request.user, Perm.VIEW_STAFF)
+    return list(Team.objects.order_by("name"))
+
+
+@router.get("/tokens", response=list[TokenOut], summary="Your active API tokens")
+def token_list(request: HttpRequest) -> list[ApiToken]:
+    return list(ApiToken.objects.filter(user=request.user, revoked_at=None))  # type: ignore[misc]
+
+
+@router.delete("/tokens/{token_id}", response={204: None}, summary="Revoke one of your API tokens")
+def token_revoke(request: HttpRequest, token_id: int) -> tuple[int, None]:
+    token = get_object_or_404(ApiToken, pk=token_id, user=request.user)  # type: ignore[misc]
+    services.api_token_revoke(actor=request.user, token=token, request=request)  # type: ignore[arg-type]
+    return 204, None

@@ -1,0 +1,88 @@
+"""Who may do what: capabilities granted to roles, checked on every view and endpoint.
+
+Views use `@require_perm(Perm.X)`; API endpoints call `ensure_perm(request.user, Perm.X)`;
+templates and navigation read `has_perm`. One table, so the screen and the
+API can never disagree about what a role may do.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from functools import wraps
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from opora.accounts.models import User
+
+
+class Perm(enum.StrEnum):
+    VIEW_HOME = "view_home"
+    VIEW_TICKETS = "view_tickets"
+    WORK_TICKETS = "work_tickets"
+    VIEW_ANALYTICS = "view_analytics"
+    VIEW_STAFF = "view_staff"
+    MANAGE_USERS = "manage_users"
+    MANAGE_TEAMS = "manage_teams"
+    VIEW_AUDIT = "view_audit"
+    VIEW_JOBS = "view_jobs"
+    USE_API = "use_api"
+
+
+ADMIN = "admin"
+HEAD = "head"
+LEAD = "lead"
+OPERATOR = "operator"
+ACCOUNT_MANAGER = "account_manager"
+ANALYST = "analyst"
+VIEWER = "viewer"
+ALL_STAFF = frozenset({ADMIN, HEAD, LEAD, OPERATOR, ACCOUNT_MANAGER, ANALYST, VIEWER})
+
+# Least privilege: a role gets a capability only when its work needs it.
+GRANTS: dict[Perm, frozenset[str]] = {
+    Perm.VIEW_HOME: ALL_STAFF,
+    Perm.VIEW_TICKETS: ALL_STAFF - {ANALYST},
+    Perm.WORK_TICKETS: frozenset({ADMIN, HEAD, LEAD, OPERATOR, ACCOUNT_MANAGER}),
+    Perm.VIEW_ANALYTICS: frozenset({ADMIN, HEAD, LEAD, ANALYST, VIEWER}),
+    Perm.VIEW_STAFF: frozenset({ADMIN, HEAD, LEAD}),
+    Perm.MANAGE_USERS: frozenset({ADMIN}),
+    Perm.MANAGE_TEAMS: frozenset({ADMIN, HEAD}),
+    Perm.VIEW_AUDIT: frozenset({ADMIN}),
+    Perm.VIEW_JOBS: frozenset({ADMIN}),
+    Perm.USE_API: ALL_STAFF,
+}
+
+
+def has_perm(user: User | AnonymousUser | None, perm: Perm) -> bool:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    return cast("User", user).role in GRANTS[perm]
+
+
+def ensure_perm(user: User | AnonymousUser | None, perm: Perm) -> None:
+    """Raise PermissionDenied (a 403 on screens and in the API) unless the user may."""
+    if not has_perm(user, perm):
+        raise PermissionDenied
+
+
+F = TypeVar("F", bound=Callable[..., HttpResponse])
+
+
+def require_perm(perm: Perm) -> Callable[[F], F]:
+    """View decorator: anonymous users go to the login page, others without `perm` get 403."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            ensure_perm(request.user, perm)
+            return view(request, *args, **kwargs)
+
+        return cast(F, login_required(wrapped))
+
+    return decorator

@@ -1,0 +1,20 @@
+"""Form helpers shared by every app."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+
+
+def apply_validation_error(form: forms.Form, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form: on its field when it names one."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            target = field if field in form.fields else None
+            for item in errors:
+                form.add_error(target, item)
+    else:
+        form.add_error(None, error)
+
+
+__all__ = ["NON_FIELD_ERRORS", "apply_validation_error"]

@@ -1,0 +1,21 @@
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import translation
+
+from opora.accounts.demo import DEMO_PASSWORD, seed_accounts
+
+
+class Command(BaseCommand):
+    help = "Load the demo company (Russian data). Safe to run again: nothing is duplicated."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if settings.PRODUCTION:
+            raise CommandError("seed_demo refuses to run with OPORA_ENV=production.")
+        with translation.override("ru"):
+            logins = seed_accounts()
+        self.stdout.write(self.style.SUCCESS("Демо-компания готова / demo company ready."))
+        self.stdout.write(f"Пароль для всех / password for all: {DEMO_PASSWORD}")
+        for email, name, role in logins:
+            self.stdout.write(f"  {email:<24} {name:<20} {role}")

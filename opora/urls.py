@@ -1,0 +1,18 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+
+from opora.api import api, api_not_found
+from opora.core import views as core_views
+
+handler403 = "opora.core.views.error_403"
+handler404 = "opora.core.views.error_404"
+handler500 = "opora.core.views.error_500"
+
+urlpatterns = [
+    path("healthz", core_views.healthz, name="healthz"),
+    path("api/v1/", api.urls),
+    re_path(r"^api/(?P<rest>.*)$", api_not_found),
+    path("django-admin/", admin.site.urls),
+    path("", include("opora.accounts.urls")),
+    path("", include("opora.core.urls")),
+]
