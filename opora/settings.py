@@ -220,6 +220,7 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on a missing root
 MEDIA_ROOT = Path(env.str("OPORA_MEDIA_ROOT", default=str(DATA_DIR / "media")))
 WHITENOISE_USE_FINDERS = OPORA_ENV == "test"
 
