@@ -52,7 +52,9 @@ class SessionAuth(APIKeyCookie):
 api = NinjaAPI(
     title="Opora API",
     version="1",
-    description=_("Opora REST API. Authenticate with a personal token: Authorization: Bearer opr_…"),
+    description=_(
+        "Opora REST API. Authenticate with a personal token: Authorization: Bearer opr_…"
+    ),
     auth=[TokenAuth(), SessionAuth()],
     urls_namespace="api-1",
     docs_url="/docs",
@@ -60,7 +62,12 @@ api = NinjaAPI(
 
 
 def error_response(
-    request: HttpRequest, *, status: int, code: str, message: str, fields: dict[str, list[str]] | None = None
+    request: HttpRequest,
+    *,
+    status: int,
+    code: str,
+    message: str,
+    fields: dict[str, list[str]] | None = None,
 ) -> HttpResponse:
     body: dict[str, Any] = {"code": code, "message": message}
     if fields:
@@ -72,30 +79,49 @@ def error_response(
 def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     fields: dict[str, list[str]] = {}
     for item in exc.errors:
-        location = [str(part) for part in item.get("loc", []) if part not in ("body", "payload", "query", "path")]
+        location = [
+            str(part)
+            for part in item.get("loc", [])
+            if part not in ("body", "payload", "query", "path")
+        ]
         fields.setdefault(".".join(location) or "request", []).append(str(item.get("msg", "")))
     return error_response(
-        request, status=422, code="validation_error", message=_("The request is not valid."), fields=fields
+        request,
+        status=422,
+        code="validation_error",
+        message=_("The request is not valid."),
+        fields=fields,
     )
 
 
 @api.exception_handler(DjangoValidationError)
 def on_rule_error(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
-    fields = {k: [str(m) for m in v] for k, v in exc.message_dict.items()} if hasattr(exc, "error_dict") else None
+    fields = (
+        {k: [str(m) for m in v] for k, v in exc.message_dict.items()}
+        if hasattr(exc, "error_dict")
+        else None
+    )
     message = " ".join(str(m) for m in exc.messages)
-    return error_response(request, status=400, code="rule_violation", message=message, fields=fields)
+    return error_response(
+        request, status=400, code="rule_violation", message=message, fields=fields
+    )
 
 
 @api.exception_handler(AuthenticationError)
 def on_authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     return error_response(
-        request, status=401, code="not_authenticated", message=_("Authentication is required: a valid API token or session.")
+        request,
+        status=401,
+        code="not_authenticated",
+        message=_("Authentication is required: a valid API token or session."),
     )
 
 
 @api.exception_handler(PermissionDenied)
 def on_permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
-    return error_response(request, status=403, code="forbidden", message=_("Your role does not allow this."))
+    return error_response(
+        request, status=403, code="forbidden", message=_("Your role does not allow this.")
+    )
 
 
 @api.exception_handler(Http404)
@@ -111,7 +137,9 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 @api.exception_handler(Exception)
 def on_unexpected_error(request: HttpRequest, exc: Exception) -> HttpResponse:
     logger.exception("API error on %s %s", request.method, request.path)
-    return error_response(request, status=500, code="server_error", message=_("Internal error; it has been logged."))
+    return error_response(
+        request, status=500, code="server_error", message=_("Internal error; it has been logged.")
+    )
 
 
 @api.get("/", auth=None, summary="API root", tags=["meta"])

@@ -34,7 +34,7 @@ def _secret(name: str, default: str) -> str:
 
 
 # The demo values are public (they are in this file); production refuses them.
-DEMO_SECRET_KEY = "opora-demo-secret-key-do-not-use-in-production-8f3a1c"
+DEMO_SECRET_KEY = "opora-demo-secret-key-do-not-use-in-production-8f3a1c"  # noqa: S105
 DEMO_ENCRYPTION_KEY = "b3BvcmEtZGVtby1rZXktbm90LWZvci1wcm9kdWN0aW8="
 
 OPORA_ENV = env.str("OPORA_ENV", default="development")

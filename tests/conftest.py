@@ -35,7 +35,9 @@ def head(db: None) -> User:
 
 @pytest.fixture
 def lead(first_line: Team) -> User:
-    user = UserFactory(email="lead@example.com", full_name="Елена Лидова", role=User.Role.LEAD, team=first_line)
+    user = UserFactory(
+        email="lead@example.com", full_name="Елена Лидова", role=User.Role.LEAD, team=first_line
+    )
     first_line.lead = user
     first_line.save()
     return user
@@ -43,22 +45,36 @@ def lead(first_line: Team) -> User:
 
 @pytest.fixture
 def operator(first_line: Team) -> User:
-    return UserFactory(email="operator@example.com", full_name="Иван Операторов", role=User.Role.OPERATOR, team=first_line)
+    return UserFactory(
+        email="operator@example.com",
+        full_name="Иван Операторов",
+        role=User.Role.OPERATOR,
+        team=first_line,
+    )
 
 
 @pytest.fixture
 def other_operator(second_line: Team) -> User:
-    return UserFactory(email="other@example.com", full_name="Пётр Другой", role=User.Role.OPERATOR, team=second_line)
+    return UserFactory(
+        email="other@example.com",
+        full_name="Пётр Другой",
+        role=User.Role.OPERATOR,
+        team=second_line,
+    )
 
 
 @pytest.fixture
 def analyst(db: None) -> User:
-    return UserFactory(email="analyst@example.com", full_name="Сергей Аналитиков", role=User.Role.ANALYST)
+    return UserFactory(
+        email="analyst@example.com", full_name="Сергей Аналитиков", role=User.Role.ANALYST
+    )
 
 
 @pytest.fixture
 def viewer(db: None) -> User:
-    return UserFactory(email="viewer@example.com", full_name="Наталья Смотрова", role=User.Role.VIEWER)
+    return UserFactory(
+        email="viewer@example.com", full_name="Наталья Смотрова", role=User.Role.VIEWER
+    )
 
 
 def _client_for(user: User) -> Client:

@@ -2,13 +2,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 
 from opora.accounts import services
 from opora.accounts.models import ApiToken, Team, User
 from opora.core.access import Perm, ensure_perm
+from opora.core.http import AuthedRequest
 
 router = Router(tags=["accounts"])
 
@@ -39,29 +39,29 @@ class TokenOut(Schema):
 
 
 @router.get("/me", response=UserOut, summary="The user the request is authenticated as")
-def me(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
+def me(request: AuthedRequest) -> User:
+    return request.user
 
 
 @router.get("/users", response=list[UserOut], summary="Staff users")
-def user_list(request: HttpRequest) -> list[User]:
+def user_list(request: AuthedRequest) -> list[User]:
     ensure_perm(request.user, Perm.VIEW_STAFF)
     return list(User.objects.select_related("team").order_by("full_name"))
 
 
 @router.get("/teams", response=list[TeamOut], summary="Teams")
-def team_list(request: HttpRequest) -> list[Team]:
+def team_list(request: AuthedRequest) -> list[Team]:
     ensure_perm(request.user, Perm.VIEW_STAFF)
     return list(Team.objects.order_by("name"))
 
 
 @router.get("/tokens", response=list[TokenOut], summary="Your active API tokens")
-def token_list(request: HttpRequest) -> list[ApiToken]:
-    return list(ApiToken.objects.filter(user=request.user, revoked_at=None))  # type: ignore[misc]
+def token_list(request: AuthedRequest) -> list[ApiToken]:
+    return list(ApiToken.objects.filter(user=request.user, revoked_at=None))
 
 
 @router.delete("/tokens/{token_id}", response={204: None}, summary="Revoke one of your API tokens")
-def token_revoke(request: HttpRequest, token_id: int) -> tuple[int, None]:
-    token = get_object_or_404(ApiToken, pk=token_id, user=request.user)  # type: ignore[misc]
-    services.api_token_revoke(actor=request.user, token=token, request=request)  # type: ignore[arg-type]
+def token_revoke(request: AuthedRequest, token_id: int) -> tuple[int, None]:
+    token = get_object_or_404(ApiToken, pk=token_id, user=request.user)
+    services.api_token_revoke(actor=request.user, token=token, request=request)
     return 204, None

@@ -6,7 +6,7 @@ from django.db import transaction
 
 from opora.accounts.models import Team, User
 
-DEMO_PASSWORD = "opora-demo"
+DEMO_PASSWORD = "opora-demo"  # noqa: S105 -- printed on purpose for the demo
 
 TEAMS = [
     ("Первая линия", "Приём и решение типовых обращений, консультации."),

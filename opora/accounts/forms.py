@@ -12,12 +12,15 @@ from opora.core.timezones import time_zone_choices
 
 class LoginForm(AuthenticationForm):
     username = forms.EmailField(
-        label=_("Email"), widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
+        label=_("Email"),
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
     )
 
 
 class PasswordResetRequestForm(forms.Form):
-    email = forms.EmailField(label=_("Email"), widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    email = forms.EmailField(
+        label=_("Email"), widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
 
 
 class PasswordSetForm(SetPasswordForm):  # type: ignore[type-arg]
@@ -43,7 +46,8 @@ class InvitationAcceptForm(forms.Form):
         label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
     password2 = forms.CharField(
-        label=_("Password again"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        label=_("Password again"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
     def clean(self) -> dict[str, Any]:
@@ -72,7 +76,9 @@ class PreferencesForm(forms.Form):
 
 class TeamForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=120)
-    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    description = forms.CharField(
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
     lead = forms.ModelChoiceField(
         label=_("Team lead"),
         queryset=User.objects.filter(is_active=True),
@@ -87,5 +93,11 @@ class ApiTokenForm(forms.Form):
         ("365", _("1 year")),
         ("", _("Never")),
     ]
-    name = forms.CharField(label=_("Name"), max_length=100, help_text=_("What the token is for, e.g. «CRM integration»."))
-    expires_in_days = forms.ChoiceField(label=_("Expires"), choices=EXPIRY_CHOICES, required=False, initial="90")
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=100,
+        help_text=_("What the token is for, e.g. «CRM integration»."),
+    )
+    expires_in_days = forms.ChoiceField(
+        label=_("Expires"), choices=EXPIRY_CHOICES, required=False, initial="90"
+    )

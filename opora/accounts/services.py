@@ -25,7 +25,7 @@ from opora.accounts.models import ApiToken, Invitation, Team, User
 from opora.core.audit import audit_record, diff, snapshot
 
 INVITATION_SALT = "opora.accounts.invitation"
-API_TOKEN_PREFIX = "opr_"
+API_TOKEN_PREFIX = "opr_"  # noqa: S105 -- a public marker, not a secret
 # Writing last_used_at on every API call would turn reads into writes.
 TOKEN_TOUCH_INTERVAL = dt.timedelta(minutes=1)
 
@@ -36,7 +36,9 @@ def _last_active_admin(user: User) -> bool:
     return (
         user.role == User.Role.ADMIN
         and user.is_active
-        and not User.objects.filter(role=User.Role.ADMIN, is_active=True).exclude(pk=user.pk).exists()
+        and not User.objects.filter(role=User.Role.ADMIN, is_active=True)
+        .exclude(pk=user.pk)
+        .exists()
     )
 
 
@@ -180,7 +182,9 @@ def user_update(
     user.save()
     changes = diff(before, snapshot(user, USER_AUDITED_FIELDS))
     if changes:
-        audit_record(actor=actor, action="user.update", target=user, changes=changes, request=request)
+        audit_record(
+            actor=actor, action="user.update", target=user, changes=changes, request=request
+        )
     return user
 
 
@@ -276,7 +280,9 @@ def team_update(
     team.save()
     changes = diff(before, snapshot(team, TEAM_AUDITED_FIELDS))
     if changes:
-        audit_record(actor=actor, action="team.update", target=team, changes=changes, request=request)
+        audit_record(
+            actor=actor, action="team.update", target=team, changes=changes, request=request
+        )
     return team
 
 
@@ -328,9 +334,7 @@ def api_token_authenticate(raw: str) -> User | None:
     """The active user a raw token belongs to, or None; notes when it was last used."""
     if not raw.startswith(API_TOKEN_PREFIX):
         return None
-    token = (
-        ApiToken.objects.select_related("user").filter(token_hash=_token_hash(raw)).first()
-    )
+    token = ApiToken.objects.select_related("user").filter(token_hash=_token_hash(raw)).first()
     if token is None or not token.is_usable() or not token.user.is_active:
         return None
     now = timezone.now()

@@ -57,7 +57,12 @@ def send_password_reset_email(*, user_id: int) -> str:
             "token": default_token_generator.make_token(user),
         },
     )
-    _send(to=user.email, language=user.language, template="password_reset", ctx={"user": user, "link": link})
+    _send(
+        to=user.email,
+        language=user.language,
+        template="password_reset",
+        ctx={"user": user, "link": link},
+    )
     return "sent"
 
 
@@ -67,7 +72,7 @@ def prune_login_attempts(days: int = 30) -> int:
     from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 
     cutoff = timezone.now() - dt.timedelta(days=days)
-    deleted = AccessAttempt.objects.filter(attempt_time__lt=cutoff).delete()[0]
+    deleted: int = AccessAttempt.objects.filter(attempt_time__lt=cutoff).delete()[0]
     deleted += AccessFailureLog.objects.filter(attempt_time__lt=cutoff).delete()[0]
     deleted += AccessLog.objects.filter(attempt_time__lt=cutoff).delete()[0]
     return deleted

@@ -26,9 +26,7 @@ urlpatterns = [
                 ),
                 path(
                     "done/",
-                    TemplateView.as_view(
-                        template_name="accounts/password_reset_complete.html"
-                    ),
+                    TemplateView.as_view(template_name="accounts/password_reset_complete.html"),
                     name="password-reset-complete",
                 ),
             ]

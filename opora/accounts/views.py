@@ -18,6 +18,7 @@ from opora.accounts import forms, services
 from opora.accounts.models import ApiToken, Invitation, Team, User
 from opora.core.access import Perm, has_perm, require_perm
 from opora.core.forms import apply_validation_error
+from opora.core.http import AuthedRequest
 
 
 class LoginView(auth_views.LoginView):
@@ -44,26 +45,28 @@ def password_reset(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def preferences(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def preferences(request: AuthedRequest) -> HttpResponse:
+    user = request.user
     initial = {"full_name": user.full_name, "language": user.language, "timezone": user.timezone}
     form = forms.PreferencesForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        services.user_preferences_update(user=user, actor=user, request=request, **form.cleaned_data)
+        services.user_preferences_update(
+            user=user, actor=user, request=request, **form.cleaned_data
+        )
         messages.success(request, _("Your settings are saved."))
         return redirect("accounts:preferences")
     return render(request, "accounts/preferences.html", {"form": form})
 
 
 @require_perm(Perm.USE_API)
-def token_list(request: HttpRequest) -> HttpResponse:
+def token_list(request: AuthedRequest) -> HttpResponse:
     form = forms.ApiTokenForm(request.POST or None)
     new_token = None
     if request.method == "POST" and form.is_valid():
         days = form.cleaned_data["expires_in_days"]
         expires_at = timezone.now() + dt.timedelta(days=int(days)) if days else None
         _token, new_token = services.api_token_create(
-            user=request.user,  # type: ignore[arg-type]
+            user=request.user,
             name=form.cleaned_data["name"],
             expires_at=expires_at,
             request=request,
@@ -72,16 +75,16 @@ def token_list(request: HttpRequest) -> HttpResponse:
     ctx = {
         "form": form,
         "new_token": new_token,
-        "tokens": ApiToken.objects.filter(user=request.user, revoked_at=None),  # type: ignore[misc]
+        "tokens": ApiToken.objects.filter(user=request.user, revoked_at=None),
     }
     return render(request, "accounts/token_list.html", ctx)
 
 
 @require_POST
 @require_perm(Perm.USE_API)
-def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    token = get_object_or_404(ApiToken, pk=pk, user=request.user)  # type: ignore[misc]
-    services.api_token_revoke(actor=request.user, token=token, request=request)  # type: ignore[arg-type]
+def token_revoke(request: AuthedRequest, pk: int) -> HttpResponse:
+    token = get_object_or_404(ApiToken, pk=pk, user=request.user)
+    services.api_token_revoke(actor=request.user, token=token, request=request)
     messages.success(request, _("The token is revoked."))
     return redirect("accounts:token-list")
 
@@ -90,7 +93,7 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_perm(Perm.VIEW_STAFF)
-def user_list(request: HttpRequest) -> HttpResponse:
+def user_list(request: AuthedRequest) -> HttpResponse:
     ctx = {
         "users": User.objects.select_related("team").order_by("-is_active", "full_name"),
         "invitations": Invitation.objects.filter(
@@ -102,7 +105,7 @@ def user_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_perm(Perm.MANAGE_USERS)
-def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def user_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     user = get_object_or_404(User, pk=pk)
     initial = {
         "full_name": user.full_name,
@@ -114,7 +117,10 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.user_update(
-                actor=request.user, user=user, request=request, **form.cleaned_data  # type: ignore[arg-type]
+                actor=request.user,
+                user=user,
+                request=request,
+                **form.cleaned_data,
             )
         except ValidationError as error:
             apply_validation_error(form, error)
@@ -125,18 +131,21 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_perm(Perm.MANAGE_USERS)
-def invitation_create(request: HttpRequest) -> HttpResponse:
+def invitation_create(request: AuthedRequest) -> HttpResponse:
     form = forms.InvitationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             invitation = services.user_invite(
-                actor=request.user, request=request, **form.cleaned_data  # type: ignore[arg-type]
+                actor=request.user,
+                request=request,
+                **form.cleaned_data,
             )
         except ValidationError as error:
             apply_validation_error(form, error)
         else:
             messages.success(
-                request, _("An invitation is on its way to %(email)s.") % {"email": invitation.email}
+                request,
+                _("An invitation is on its way to %(email)s.") % {"email": invitation.email},
             )
             return redirect("accounts:user-list")
     return render(request, "accounts/invitation_form.html", {"form": form})
@@ -144,10 +153,10 @@ def invitation_create(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @require_perm(Perm.MANAGE_USERS)
-def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def invitation_revoke(request: AuthedRequest, pk: int) -> HttpResponse:
     invitation = get_object_or_404(Invitation, pk=pk)
     try:
-        services.invitation_revoke(actor=request.user, invitation=invitation, request=request)  # type: ignore[arg-type]
+        services.invitation_revoke(actor=request.user, invitation=invitation, request=request)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -169,16 +178,20 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             form.add_error("password1", error)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, _("Welcome to Opora, %(name)s!") % {"name": user.get_short_name()})
+            messages.success(
+                request, _("Welcome to Opora, %(name)s!") % {"name": user.get_short_name()}
+            )
             return redirect("core:home")
-    return render(request, "accounts/invitation_accept.html", {"form": form, "invitation": invitation})
+    return render(
+        request, "accounts/invitation_accept.html", {"form": form, "invitation": invitation}
+    )
 
 
 # Teams ---------------------------------------------------------------------------
 
 
 @require_perm(Perm.VIEW_STAFF)
-def team_list(request: HttpRequest) -> HttpResponse:
+def team_list(request: AuthedRequest) -> HttpResponse:
     ctx = {
         "teams": Team.objects.select_related("lead").prefetch_related("members"),
         "can_manage": has_perm(request.user, Perm.MANAGE_TEAMS),
@@ -187,16 +200,20 @@ def team_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_perm(Perm.MANAGE_TEAMS)
-def team_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+def team_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
     team = get_object_or_404(Team, pk=pk) if pk else None
-    initial = {"name": team.name, "description": team.description, "lead": team.lead} if team else {}
+    initial = (
+        {"name": team.name, "description": team.description, "lead": team.lead} if team else {}
+    )
     form = forms.TeamForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             if team is None:
-                services.team_create(actor=request.user, request=request, **form.cleaned_data)  # type: ignore[arg-type]
+                services.team_create(actor=request.user, request=request, **form.cleaned_data)
             else:
-                services.team_update(actor=request.user, team=team, request=request, **form.cleaned_data)  # type: ignore[arg-type]
+                services.team_update(
+                    actor=request.user, team=team, request=request, **form.cleaned_data
+                )
         except ValidationError as error:
             apply_validation_error(form, error)
         else:

@@ -62,7 +62,7 @@ GRANTS: dict[Perm, frozenset[str]] = {
 def has_perm(user: User | AnonymousUser | None, perm: Perm) -> bool:
     if user is None or not user.is_authenticated or not user.is_active:
         return False
-    return cast("User", user).role in GRANTS[perm]
+    return user.role in GRANTS[perm]
 
 
 def ensure_perm(user: User | AnonymousUser | None, perm: Perm) -> None:

@@ -8,7 +8,6 @@ from ninja import Router, Schema
 
 from opora.core import selectors
 from opora.core.access import Perm, ensure_perm
-from opora.core.models import AuditEntry
 from opora.core.pagination import keyset_page
 
 router = Router(tags=["audit"])
@@ -36,5 +35,6 @@ def audit_list(
     request: HttpRequest, action: str = "", target_type: str = "", before: str | None = None
 ) -> Any:
     ensure_perm(request.user, Perm.VIEW_AUDIT)
-    page = keyset_page(selectors.audit_entry_list(action=action, target_type=target_type), before=before)
-    return page
+    return keyset_page(
+        selectors.audit_entry_list(action=action, target_type=target_type), before=before
+    )

@@ -17,8 +17,14 @@ _PATTERNS = [
 
 def redact(text: str) -> str:
     for pattern in _PATTERNS:
-        text = pattern.sub(lambda m: m.group(1) + m.group(2) + "[redacted]"
-                           if m.lastindex and m.lastindex >= 3 else m.group(1) + "[redacted]", text)
+        text = pattern.sub(
+            lambda m: (
+                m.group(1) + m.group(2) + "[redacted]"
+                if m.lastindex and m.lastindex >= 3
+                else m.group(1) + "[redacted]"
+            ),
+            text,
+        )
     return text
 
 

@@ -47,7 +47,9 @@ PERIODIC_JOBS = [
 ]
 
 
-def scheduler_tick(*, now: dt.datetime | None = None, jobs: list[PeriodicJob] | None = None) -> list[str]:
+def scheduler_tick(
+    *, now: dt.datetime | None = None, jobs: list[PeriodicJob] | None = None
+) -> list[str]:
     """Enqueue each due job exactly once; return the names this call enqueued."""
     now = now or timezone.now()
     jobs = PERIODIC_JOBS if jobs is None else jobs

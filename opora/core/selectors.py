@@ -20,7 +20,8 @@ def database_ok(alias: str = "default") -> bool:
     try:
         with connections[alias].cursor() as cursor:
             cursor.execute("SELECT 1")
-            return cursor.fetchone() == (1,)
+            row = cursor.fetchone()
+            return row is not None and row[0] == 1
     except Exception:
         return False
 
@@ -41,14 +42,16 @@ def job_summary() -> dict[str, Any]:
     return {**counts, "last_heartbeat_at": last_beat}
 
 
-def job_list(*, status: str = "") -> QuerySet[DBTaskResult]:
+def job_list(*, status: str = "") -> QuerySet[DBTaskResult[Any, Any]]:
     jobs = DBTaskResult.objects.order_by("-enqueued_at")
     if status:
         jobs = jobs.filter(status=status)
     return jobs.defer("args_kwargs", "return_value")
 
 
-def audit_entry_list(*, action: str = "", target_type: str = "", actor_id: int | None = None) -> QuerySet[AuditEntry]:
+def audit_entry_list(
+    *, action: str = "", target_type: str = "", actor_id: int | None = None
+) -> QuerySet[AuditEntry]:
     entries = AuditEntry.objects.select_related("actor")
     if action:
         entries = entries.filter(action=action)

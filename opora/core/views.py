@@ -66,7 +66,10 @@ def language_set(request: HttpRequest) -> HttpResponse:
         return response
     if request.user.is_authenticated:
         account_services.user_preferences_update(
-            user=request.user, actor=request.user, language=language, request=request  # type: ignore[arg-type]
+            user=request.user,
+            actor=request.user,
+            language=language,
+            request=request,
         )
     response.set_cookie(
         settings.LANGUAGE_COOKIE_NAME,

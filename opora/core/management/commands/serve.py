@@ -20,22 +20,44 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
-        parser.add_argument("--web-workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")))
+        parser.add_argument(
+            "--web-workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2"))
+        )
         parser.add_argument("--no-worker", action="store_true", help="Do not start the job worker.")
-        parser.add_argument("--no-scheduler", action="store_true", help="Do not start the scheduler.")
+        parser.add_argument(
+            "--no-scheduler", action="store_true", help="Do not start the scheduler."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         python = sys.executable
         commands = {
             "web": [
-                python, "-m", "gunicorn", "opora.wsgi:application",
-                "--bind", f"{options['host']}:{options['port']}",
-                "--workers", str(options["web_workers"]), "--threads", "4",
-                "--access-logfile", "-", "--graceful-timeout", "10",
+                python,
+                "-m",
+                "gunicorn",
+                "opora.wsgi:application",
+                "--bind",
+                f"{options['host']}:{options['port']}",
+                "--workers",
+                str(options["web_workers"]),
+                "--threads",
+                "4",
+                "--access-logfile",
+                "-",
+                "--graceful-timeout",
+                "10",
             ],
         }
         if not options["no_worker"]:
-            commands["worker"] = [python, "-m", "opora.cli", "db_worker", "--queue-name", "*", "--no-reload"]
+            commands["worker"] = [
+                python,
+                "-m",
+                "opora.cli",
+                "db_worker",
+                "--queue-name",
+                "*",
+                "--no-reload",
+            ]
         if not options["no_scheduler"]:
             commands["scheduler"] = [python, "-m", "opora.cli", "scheduler"]
 

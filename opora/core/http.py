@@ -1,0 +1,16 @@
+"""Typed requests for views that only run for signed-in staff."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.http import HttpRequest
+
+if TYPE_CHECKING:
+    from opora.accounts.models import User
+
+
+class AuthedRequest(HttpRequest):
+    """A request behind `login_required`/`require_perm`: `user` is a real User."""
+
+    user: User
