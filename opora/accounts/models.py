@@ -109,6 +109,17 @@ class User(AbstractBaseUser, PermissionsMixin):
         """Django's admin site is for administrators only."""
         return self.is_active and self.role == self.Role.ADMIN
 
+    def has_perm(self, perm: str, obj: Any = None) -> bool:
+        """Django's model permissions (admin site): administrators have them all."""
+        if self.is_active and self.role == self.Role.ADMIN:
+            return True
+        return super().has_perm(perm, obj)
+
+    def has_module_perms(self, app_label: str) -> bool:
+        if self.is_active and self.role == self.Role.ADMIN:
+            return True
+        return super().has_module_perms(app_label)
+
     def get_full_name(self) -> str:
         return self.full_name
 
