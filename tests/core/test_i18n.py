@@ -32,7 +32,7 @@ def test_the_compiled_catalog_matches_the_source(language: str) -> None:
         return {
             (e.msgctxt, e.msgid, e.msgstr or str(e.msgstr_plural))
             for e in catalog
-            if e.msgid and e.translated()
+            if e.msgid and (e.msgstr or e.msgstr_plural)
         }
 
     assert as_pairs(source) == as_pairs(compiled)
