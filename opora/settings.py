@@ -87,6 +87,8 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "opora.core",
     "opora.accounts",
+    "opora.clients",
+    "opora.tickets",
 ]
 
 MIDDLEWARE = [

@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     re_path(r"^api/(?P<rest>.*)$", api_not_found),
     path("django-admin/", admin.site.urls),
+    path("tickets/", include("opora.tickets.urls")),
     path("", include("opora.accounts.urls")),
     path("", include("opora.core.urls")),
 ]

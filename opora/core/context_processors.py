@@ -25,6 +25,7 @@ class NavItem:
 
 NAVIGATION = [
     NavItem(_("Overview"), "core:home", Perm.VIEW_HOME, ""),
+    NavItem(_("Tickets"), "tickets:queue", Perm.VIEW_TICKETS, "tickets"),
     NavItem(_("Staff"), "accounts:user-list", Perm.VIEW_STAFF, "staff"),
     NavItem(_("Teams"), "accounts:team-list", Perm.VIEW_STAFF, "teams"),
     NavItem(_("Audit trail"), "core:audit-list", Perm.VIEW_AUDIT, "audit"),

@@ -60,3 +60,17 @@ class ScheduledJob(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Counter(models.Model):
+    """A named gap-free counter (ticket numbers). Incremented under a row lock."""
+
+    name = models.CharField(_("name"), max_length=50, primary_key=True)
+    value = models.PositiveBigIntegerField(_("last value"), default=0)
+
+    class Meta:
+        verbose_name = _("counter")
+        verbose_name_plural = _("counters")
+
+    def __str__(self) -> str:
+        return f"{self.name}={self.value}"

@@ -18,6 +18,7 @@ SCREENS = {
     "/": ALL,
     "/account/": ALL,
     "/account/tokens/": ALL,
+    "/tickets/": ALL - {"analyst"},
     "/staff/": {"admin", "head", "lead"},
     "/teams/": {"admin", "head", "lead"},
     "/teams/new/": {"admin", "head"},

@@ -5,6 +5,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 
 from opora.accounts.demo import DEMO_PASSWORD, seed_accounts
+from opora.clients.demo import seed_clients
+from opora.tickets.demo import seed_tickets
 
 
 class Command(BaseCommand):
@@ -15,7 +17,10 @@ class Command(BaseCommand):
             raise CommandError("seed_demo refuses to run with OPORA_ENV=production.")
         with translation.override("ru"):
             logins = seed_accounts()
-        self.stdout.write(self.style.SUCCESS("Демо-компания готова / demo company ready."))
+            tickets = seed_tickets(seed_clients())
+        self.stdout.write(
+            self.style.SUCCESS(f"Демо-компания готова / demo company ready: {tickets} tickets.")
+        )
         self.stdout.write(f"Пароль для всех / password for all: {DEMO_PASSWORD}")
         for email, name, role in logins:
             self.stdout.write(f"  {email:<24} {name:<20} {role}")
