@@ -131,6 +131,13 @@ def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if exc.status_code == 403 and "CSRF" in str(exc):
+        return error_response(
+            request,
+            status=403,
+            code="csrf_failed",
+            message=_("The CSRF token is missing or wrong; send X-CSRFToken or use an API token."),
+        )
     return error_response(request, status=exc.status_code, code="http_error", message=str(exc))
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from opora.accounts import services
 from opora.accounts.models import ApiToken, Team, User
@@ -61,7 +61,7 @@ def token_list(request: AuthedRequest) -> list[ApiToken]:
 
 
 @router.delete("/tokens/{token_id}", response={204: None}, summary="Revoke one of your API tokens")
-def token_revoke(request: AuthedRequest, token_id: int) -> tuple[int, None]:
+def token_revoke(request: AuthedRequest, token_id: int) -> Status[None]:
     token = get_object_or_404(ApiToken, pk=token_id, user=request.user)
     services.api_token_revoke(actor=request.user, token=token, request=request)
-    return 204, None
+    return Status(204, None)

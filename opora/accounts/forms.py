@@ -15,6 +15,14 @@ class LoginForm(AuthenticationForm):
         label=_("Email"),
         widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
     )
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _("Wrong email or password."),
+    }
+
+    def clean_username(self) -> str:
+        # Emails are stored lower-case; people type them as they like.
+        return str(self.cleaned_data["username"]).strip().lower()
 
 
 class PasswordResetRequestForm(forms.Form):
