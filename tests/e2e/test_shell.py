@@ -157,7 +157,7 @@ def test_a_wrong_password_shows_a_russian_error_and_keeps_the_form(
     expect_path(page, "/login/")
     expect_language(page, "ru")
     expect(page.locator(".form-errors[role=alert]")).to_contain_text(
-        "Пожалуйста, введите правильные"
+        "Неверная эл. почта или пароль."
     )
     form = page.locator("main form.form")
     expect(form.locator("input[name=username]")).to_have_value(operator.email)
