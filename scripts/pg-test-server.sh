@@ -25,6 +25,10 @@ case "${1:-}" in
         -o "-h 127.0.0.1 -p $PGPORT -k $PGDIR -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
         start >/dev/null
     fi
+    # The database named in the URL (the test suite creates its own test_opora).
+    "$BIN/psql" -h 127.0.0.1 -p "$PGPORT" -U opora -d postgres -tAc \
+      "SELECT 1 FROM pg_database WHERE datname = 'opora'" | grep -q 1 ||
+      "$BIN/createdb" -h 127.0.0.1 -p "$PGPORT" -U opora opora
     echo "postgres://opora@127.0.0.1:$PGPORT/opora"
     ;;
   stop)
