@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from opora.accounts import tasks
 from opora.accounts.models import ApiToken, Invitation, Team, User
-from opora.core.audit import audit_record, diff, snapshot
+from opora.core.audit import audit_record, audited_update, diff, snapshot
 
 INVITATION_SALT = "opora.accounts.invitation"
 API_TOKEN_PREFIX = "opr_"  # noqa: S105 -- a public marker, not a secret
@@ -166,26 +166,20 @@ def user_update(
     The last active administrator cannot be demoted or deactivated: the
     company would be locked out of its own settings.
     """
-    allowed = {"full_name", "role", "team", "is_active"}
-    unknown = set(fields) - allowed
-    if unknown:
-        raise TypeError(f"user_update cannot change {sorted(unknown)}")
     user = User.objects.select_for_update().get(pk=user.pk)
     demoting = fields.get("role", user.role) != User.Role.ADMIN
     deactivating = fields.get("is_active", user.is_active) is False
     if (demoting or deactivating) and _last_active_admin(user):
         raise ValidationError(_("The last active administrator cannot be demoted or deactivated."))
-    before = snapshot(user, USER_AUDITED_FIELDS)
-    for name, value in fields.items():
-        setattr(user, name, value)
-    user.full_clean(exclude=["password"])
-    user.save()
-    changes = diff(before, snapshot(user, USER_AUDITED_FIELDS))
-    if changes:
-        audit_record(
-            actor=actor, action="user.update", target=user, changes=changes, request=request
-        )
-    return user
+    return audited_update(
+        instance=user,
+        fields=fields,
+        allowed={"full_name", "role", "team", "is_active"},
+        audited=USER_AUDITED_FIELDS,
+        actor=actor,
+        action="user.update",
+        request=request,
+    )
 
 
 @transaction.atomic
@@ -197,22 +191,15 @@ def user_preferences_update(
     **fields: Any,
 ) -> User:
     """A user's own settings: name, language, time zone."""
-    allowed = {"full_name", "language", "timezone"}
-    unknown = set(fields) - allowed
-    if unknown:
-        raise TypeError(f"user_preferences_update cannot change {sorted(unknown)}")
-    user = User.objects.select_for_update().get(pk=user.pk)
-    before = snapshot(user, USER_AUDITED_FIELDS)
-    for name, value in fields.items():
-        setattr(user, name, value)
-    user.full_clean(exclude=["password"])
-    user.save(update_fields=list(fields))
-    changes = diff(before, snapshot(user, USER_AUDITED_FIELDS))
-    if changes:
-        audit_record(
-            actor=actor, action="user.preferences", target=user, changes=changes, request=request
-        )
-    return user
+    return audited_update(
+        instance=User.objects.select_for_update().get(pk=user.pk),
+        fields=fields,
+        allowed={"full_name", "language", "timezone"},
+        audited=USER_AUDITED_FIELDS,
+        actor=actor,
+        action="user.preferences",
+        request=request,
+    )
 
 
 @transaction.atomic
@@ -270,20 +257,15 @@ def team_create(
 def team_update(
     *, actor: User, team: Team, request: HttpRequest | None = None, **fields: Any
 ) -> Team:
-    team = Team.objects.select_for_update().get(pk=team.pk)
-    before = snapshot(team, TEAM_AUDITED_FIELDS)
-    for name, value in fields.items():
-        if name not in TEAM_AUDITED_FIELDS:
-            raise TypeError(f"team_update cannot change {name}")
-        setattr(team, name, value)
-    team.full_clean()
-    team.save()
-    changes = diff(before, snapshot(team, TEAM_AUDITED_FIELDS))
-    if changes:
-        audit_record(
-            actor=actor, action="team.update", target=team, changes=changes, request=request
-        )
-    return team
+    return audited_update(
+        instance=Team.objects.select_for_update().get(pk=team.pk),
+        fields=fields,
+        allowed=TEAM_AUDITED_FIELDS,
+        audited=TEAM_AUDITED_FIELDS,
+        actor=actor,
+        action="team.update",
+        request=request,
+    )
 
 
 # API tokens --------------------------------------------------------------------

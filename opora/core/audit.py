@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db import models
 
@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from django.http import HttpRequest
 
     from opora.accounts.models import User
+
+M = TypeVar("M", bound=models.Model)
 
 # Fields whose values never enter the trail, only the fact they changed.
 SECRET_FIELDS = frozenset({"password", "token_hash", "secret", "value", "bot_token"})
@@ -78,3 +80,33 @@ def audit_record(
         changes=dict(changes or {}),
         ip_address=client_ip(request),
     )
+
+
+def audited_update(
+    *,
+    instance: M,
+    fields: Mapping[str, Any],
+    allowed: Iterable[str],
+    audited: Iterable[str],
+    actor: User | AnonymousUser | None,
+    action: str,
+    request: HttpRequest | None = None,
+) -> M:
+    """Set `fields` on `instance`, validate, save, and audit what changed.
+
+    Call inside a transaction with `instance` fetched by select_for_update.
+    Only `allowed` fields may be set; asking for others is a programming error.
+    """
+    unknown = set(fields) - set(allowed)
+    if unknown:
+        raise TypeError(f"{action} cannot change {sorted(unknown)}")
+    audited = tuple(audited)
+    before = snapshot(instance, audited)
+    for name, value in fields.items():
+        setattr(instance, name, value)
+    instance.full_clean(exclude=["password"])
+    instance.save()
+    changes = diff(before, snapshot(instance, audited))
+    if changes:
+        audit_record(actor=actor, action=action, target=instance, changes=changes, request=request)
+    return instance

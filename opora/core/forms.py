@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django import forms
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 
 
 def apply_validation_error(form: forms.Form, error: ValidationError) -> None:
@@ -15,6 +15,3 @@ def apply_validation_error(form: forms.Form, error: ValidationError) -> None:
                 form.add_error(target, item)
     else:
         form.add_error(None, error)
-
-
-__all__ = ["NON_FIELD_ERRORS", "apply_validation_error"]

@@ -12,12 +12,11 @@ import random
 from collections.abc import Callable
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from opora.accounts.models import Team, User
 from opora.clients.models import ClientAccount, Contact
-from opora.core.models import Counter
+from opora.core.sequences import sequence_next
 from opora.tickets.models import Message, Ticket, TicketEvent, TicketType
 from opora.tickets.services import TICKET_NUMBER_START
 
@@ -35,15 +34,6 @@ SUBJECTS = [
 ]
 # Most of a real helpdesk's history is closed; the queue is the thin active slice.
 STATUS_WEIGHTS = {"closed": 80, "resolved": 8, "pending": 4, "open": 5, "new": 3}
-
-
-def _reserve_numbers(count: int) -> int:
-    """Reserve `count` ticket numbers; returns the first."""
-    with transaction.atomic():
-        Counter.objects.get_or_create(name="ticket", defaults={"value": TICKET_NUMBER_START - 1})
-        Counter.objects.filter(name="ticket").update(value=F("value") + count)
-        last = Counter.objects.values_list("value", flat=True).get(name="ticket")
-    return last - count + 1
 
 
 def _ensure_people(clients: int) -> tuple[list[ClientAccount], list[Contact]]:
@@ -80,7 +70,7 @@ def seed_bench(
     statuses = list(STATUS_WEIGHTS)
     weights = list(STATUS_WEIGHTS.values())
     now = timezone.now()
-    first = _reserve_numbers(tickets)
+    first = sequence_next("ticket", start=TICKET_NUMBER_START, count=tickets)
     made = 0
     while made < tickets:
         size = min(batch, tickets - made)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -22,10 +23,10 @@ from opora.tickets.models import Ticket
 
 @pytest.mark.django_db
 def test_seed_demo_loads_staff_and_tickets_in_every_status_and_can_run_again() -> None:
-    call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    call_command("seed_demo", stdout=io.StringIO())
     counts = (User.objects.count(), Ticket.objects.count())
 
-    call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    call_command("seed_demo", stdout=io.StringIO())
 
     assert (User.objects.count(), Ticket.objects.count()) == counts
     statuses = Counter(Ticket.objects.values_list("status", flat=True))
