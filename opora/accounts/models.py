@@ -70,6 +70,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         RU = "ru", _("Russian")
         EN = "en", _("English")
 
+    class Availability(models.TextChoices):
+        ONLINE = "online", _("Online")
+        AWAY = "away", _("Away")
+        OFFLINE = "offline", _("Offline")
+
     email = models.EmailField(_("email"), unique=True)
     full_name = models.CharField(_("full name"), max_length=200)
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.OPERATOR)
@@ -86,6 +91,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     timezone = models.CharField(
         _("time zone"), max_length=64, validators=[validate_time_zone], default=settings.TIME_ZONE
+    )
+    # Auto-assignment gives new tickets only to operators who are online.
+    availability = models.CharField(
+        _("availability"), max_length=10, choices=Availability.choices, default=Availability.OFFLINE
     )
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("joined"), default=django_timezone.now)

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -102,6 +105,11 @@ class Ticket(models.Model):
     }
     ACTIVE_STATUSES = (Status.NEW, Status.OPEN, Status.PENDING)
 
+    class EscalationTarget(models.TextChoices):
+        LEAD = "lead", _("Team lead")
+        QUEUE = "queue", _("Another queue")
+        DEVELOPMENT = "development", _("Development")
+
     number = models.PositiveIntegerField(_("number"), unique=True)
     subject = models.CharField(_("subject"), max_length=250)
     requester = models.ForeignKey(
@@ -144,6 +152,37 @@ class Ticket(models.Model):
         _("status"), max_length=10, choices=Status.choices, default=Status.NEW
     )
     is_escalated = models.BooleanField(_("escalated"), default=False)
+    escalation_target = models.CharField(
+        _("escalated to"), max_length=20, choices=EscalationTarget.choices, blank=True
+    )
+    resolution = models.ForeignKey(
+        "tickets.ResolutionCode",
+        verbose_name=_("resolution"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+    )
+    # Values of the category's custom fields, keyed by CustomField.code.
+    custom_fields = models.JSONField(_("custom fields"), default=dict, blank=True)
+    followers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("followers"),
+        blank=True,
+        related_name="followed_tickets",
+    )
+    cc = models.ManyToManyField(
+        "clients.Contact", verbose_name=_("CC"), blank=True, related_name="cc_tickets"
+    )
+    is_repeat = models.BooleanField(_("repeat contact"), default=False)
+    is_spam = models.BooleanField(_("spam"), default=False)
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="merged_tickets",
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     first_responded_at = models.DateTimeField(_("first response"), null=True, blank=True)
@@ -158,6 +197,13 @@ class Ticket(models.Model):
             models.Index(fields=["team", "status", "-id"], name="ticket_queue_idx"),
             models.Index(fields=["assignee", "status", "-id"], name="ticket_assignee_idx"),
             models.Index(fields=["client", "-id"], name="ticket_client_idx"),
+            models.Index(fields=["requester", "-id"], name="ticket_requester_idx"),
+            # Auto-close scans only resolved tickets.
+            models.Index(
+                fields=["resolved_at"],
+                name="ticket_resolved_idx",
+                condition=models.Q(status="resolved"),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -225,6 +271,23 @@ class TicketEvent(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # Events that are not a model field: how each reads in the history.
+    SPECIAL_FIELDS = {
+        "created": _("ticket created via"),
+        "rule": _("rule applied"),
+        "macro": _("macro applied"),
+        "link": _("linked ticket"),
+        "merged": _("merged"),
+        "split": _("split off"),
+        "escalation": _("escalated"),
+        "auto_assign": _("assigned automatically"),
+        "auto_close": _("closed automatically"),
+        "reopened": _("reopened by the client's reply"),
+        "custom_field": _("custom field"),
+        "followers": _("followers"),
+        "cc": _("CC"),
+    }
+
     field = models.CharField(_("field"), max_length=40)
     old_value = models.CharField(_("from"), max_length=250, blank=True)
     new_value = models.CharField(_("to"), max_length=250, blank=True)
@@ -241,7 +304,77 @@ class TicketEvent(models.Model):
     @property
     def field_label(self) -> str:
         """The changed field as a person reads it, in the active language."""
-        if self.field == "created":
-            return str(_("ticket created via"))
+        if self.field in self.SPECIAL_FIELDS:
+            return str(self.SPECIAL_FIELDS[self.field])
         field = Ticket._meta.get_field(self.field)
         return str(getattr(field, "verbose_name", self.field))
+
+
+class TicketLink(models.Model):
+    """A relation between two tickets, shown on both."""
+
+    class Kind(models.TextChoices):
+        RELATED = "related", _("Related")
+        REPEAT = "repeat", _("Repeat of")
+        FOLLOW_UP = "follow_up", _("Follow-up of")
+        MERGED = "merged", _("Merged into")
+        SPLIT = "split", _("Split from")
+
+    source = models.ForeignKey(
+        Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="links_out"
+    )
+    target = models.ForeignKey(
+        Ticket, verbose_name=_("linked ticket"), on_delete=models.CASCADE, related_name="links_in"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("ticket link")
+        verbose_name_plural = _("ticket links")
+        constraints = [
+            models.UniqueConstraint(fields=["source", "target"], name="ticket_link_unique"),
+            models.CheckConstraint(
+                condition=~models.Q(source=models.F("target")), name="ticket_link_not_self"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_id} {self.kind} {self.target_id}"
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    # A random name on disk: the client's file name never reaches the file system.
+    return f"attachments/{instance.created_at:%Y/%m}/{uuid.uuid4().hex}"
+
+
+class Attachment(models.Model):
+    """A file on a message. Stored under a random name outside the static root and
+    served only through an access-checked view, always as a download unless it is
+    a raster image."""
+
+    message = models.ForeignKey(
+        Message, verbose_name=_("message"), on_delete=models.CASCADE, related_name="attachments"
+    )
+    file = models.FileField(_("file"), upload_to=attachment_path, max_length=200)
+    name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size"))
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type in INLINE_IMAGE_TYPES
+
+
+# Raster images are safe to show inline; everything else (SVG, HTML, PDF…) downloads.
+INLINE_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
