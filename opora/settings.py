@@ -225,6 +225,10 @@ STORAGES = {
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on a missing root
 MEDIA_ROOT = Path(env.str("OPORA_MEDIA_ROOT", default=str(DATA_DIR / "media")))
 WHITENOISE_USE_FINDERS = OPORA_ENV == "test"
+# Attachments on ticket messages (MEDIA_ROOT is never served directly).
+OPORA_ATTACHMENT_MAX_BYTES = env.int("OPORA_ATTACHMENT_MAX_MB", default=20) * 1024 * 1024
+OPORA_ATTACHMENTS_PER_MESSAGE = env.int("OPORA_ATTACHMENTS_PER_MESSAGE", default=10)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # Email: console in development (links appear in the terminal), SMTP otherwise.
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Opora <support@opora.local>")

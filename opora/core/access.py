@@ -26,6 +26,8 @@ class Perm(enum.StrEnum):
     VIEW_HOME = "view_home"
     VIEW_TICKETS = "view_tickets"
     WORK_TICKETS = "work_tickets"
+    MANAGE_AUTOMATION = "manage_automation"
+    MANAGE_TICKET_SETTINGS = "manage_ticket_settings"
     VIEW_ANALYTICS = "view_analytics"
     VIEW_STAFF = "view_staff"
     MANAGE_USERS = "manage_users"
@@ -49,6 +51,10 @@ GRANTS: dict[Perm, frozenset[str]] = {
     Perm.VIEW_HOME: ALL_STAFF,
     Perm.VIEW_TICKETS: ALL_STAFF - {ANALYST},
     Perm.WORK_TICKETS: frozenset({ADMIN, HEAD, LEAD, OPERATOR, ACCOUNT_MANAGER}),
+    # Rules, shared macros, queue assignment, operator caps and skills, spam senders.
+    Perm.MANAGE_AUTOMATION: frozenset({ADMIN, HEAD, LEAD}),
+    # Closing criteria, auto-close, repeat window, custom fields, resolution codes.
+    Perm.MANAGE_TICKET_SETTINGS: frozenset({ADMIN, HEAD}),
     Perm.VIEW_ANALYTICS: frozenset({ADMIN, HEAD, LEAD, ANALYST, VIEWER}),
     Perm.VIEW_STAFF: frozenset({ADMIN, HEAD, LEAD}),
     Perm.MANAGE_USERS: frozenset({ADMIN}),

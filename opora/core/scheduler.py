@@ -44,6 +44,11 @@ PERIODIC_JOBS = [
         "opora.accounts.tasks.prune_login_attempts",
         dt.timedelta(hours=24),
     ),
+    PeriodicJob(
+        "tickets.auto_close_resolved",
+        "opora.tickets.tasks.auto_close_resolved",
+        dt.timedelta(minutes=15),
+    ),
 ]
 
 

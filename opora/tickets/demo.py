@@ -9,8 +9,18 @@ from django.utils import timezone
 
 from opora.accounts.models import Team, User
 from opora.clients.models import Contact
-from opora.tickets import services
-from opora.tickets.models import Category, Message, Ticket, TicketType
+from opora.tickets import automation, services
+from opora.tickets.models import (
+    Category,
+    CustomField,
+    Macro,
+    Message,
+    QueueSettings,
+    ResolutionCode,
+    Rule,
+    Ticket,
+    TicketType,
+)
 
 CATEGORIES = {
     "Доступ и учётные записи": ["Восстановление пароля", "Права пользователей"],
@@ -166,12 +176,107 @@ def _ensure_categories() -> dict[str, Category]:
     return by_name
 
 
+MACROS = [
+    (
+        "Запросить подробности",
+        "Здравствуйте, {{ contact.first_name }}!\n\nЧтобы разобраться быстрее, пришлите, "
+        "пожалуйста, скриншот ошибки и время, когда она возникла.\n\n"
+        "С уважением, {{ agent.name }}",
+        "pending",
+        "",
+    ),
+    (
+        "Решено — закрываем",
+        "{{ contact.first_name }}, рады, что всё получилось! Обращение {{ ticket.number }} "
+        "отмечаем решённым. Если вопрос вернётся, просто ответьте на это письмо.\n\n"
+        "{{ agent.name }}",
+        "resolved",
+        "",
+    ),
+    (
+        "Передано инженерам",
+        "{{ contact.first_name }}, передали вопрос инженерам второй линии. "
+        "Вернёмся с результатом в течение рабочего дня.",
+        "",
+        "вторая-линия",
+    ),
+]
+
+
+def seed_automation() -> None:
+    """Shared macros, a few rules, auto-assignment on the first line, a custom field."""
+    head = User.objects.get(email="head@opora.demo")
+    lead = User.objects.get(email="lead@opora.demo")
+    for name, body, status, tags in MACROS:
+        if not Macro.objects.filter(name=name).exists():
+            automation.macro_create(
+                owner=head, name=name, body=body, is_shared=True, set_status=status, add_tags=tags
+            )
+    rules = [
+        (
+            "Аварии — на вторую линию",
+            [{"field": "type", "op": "is", "value": "emergency"}],
+            [
+                {"action": "set_team", "value": "Вторая линия"},
+                {"action": "notify", "value": lead.email},
+            ],
+        ),
+        (
+            "Автотег: касса",
+            [{"field": "text", "op": "contains", "value": "касс"}],
+            [{"action": "add_tag", "value": "касса"}],
+        ),
+        (
+            "Ключевой клиент — высокий приоритет",
+            [
+                {"field": "key_client", "op": "is", "value": "да"},
+                {"field": "priority", "op": "is", "value": "normal"},
+            ],
+            [{"action": "set_priority", "value": "high"}],
+        ),
+    ]
+    for name, conditions, actions in rules:
+        if not Rule.objects.filter(name=name).exists():
+            automation.rule_create(
+                actor=head, name=name, conditions=conditions, actions=actions, event="created"
+            )
+    for team_name, mode in (
+        ("Первая линия", QueueSettings.Mode.LEAST_LOADED),
+        ("Вторая линия", QueueSettings.Mode.SKILLS),
+    ):
+        QueueSettings.objects.get_or_create(
+            team=Team.objects.get(name=team_name), defaults={"assignment": mode}
+        )
+    User.objects.filter(role__in=[User.Role.OPERATOR, User.Role.LEAD]).update(
+        availability=User.Availability.ONLINE
+    )
+    field, created = CustomField.objects.get_or_create(
+        code="order_number", defaults={"label": "Номер заказа", "kind": CustomField.Kind.TEXT}
+    )
+    if created:
+        field.categories.set(
+            Category.objects.filter(name__in=["Онлайн-касса", "Возвраты", "Счета и акты"])
+        )
+    onec, created = CustomField.objects.get_or_create(
+        code="onec_version",
+        defaults={
+            "label": "Версия 1С",
+            "kind": CustomField.Kind.CHOICE,
+            "options": "8.3.24\n8.3.25\n8.3.26",
+        },
+    )
+    if created:
+        onec.categories.set(Category.objects.filter(name="1С"))
+
+
 @transaction.atomic
 def seed_tickets(contacts: list[Contact]) -> int:
     """Create the demo tickets unless they exist; returns how many tickets there are."""
     categories = _ensure_categories()
+    seed_automation()
     if Ticket.objects.exists():
         return Ticket.objects.count()
+    resolution = ResolutionCode.objects.order_by("position").first()
     types = {t.code: t for t in TicketType.objects.all()}
     first_line = Team.objects.get(name="Первая линия")
     second_line = Team.objects.get(name="Вторая линия")
@@ -205,6 +310,8 @@ def seed_tickets(contacts: list[Contact]) -> int:
         operator = operators[index % len(operators)]
         if status != Ticket.Status.NEW:
             services.ticket_update(ticket=ticket, actor=operator, assignee=operator)
+        if status in (Ticket.Status.RESOLVED, Ticket.Status.CLOSED):
+            services.ticket_update(ticket=ticket, actor=operator, resolution=resolution)
         if reply:
             next_status = {"pending": "pending", "resolved": "resolved", "closed": "resolved"}.get(
                 status

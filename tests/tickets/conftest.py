@@ -5,7 +5,7 @@ import pytest
 from opora.accounts.models import Team
 from opora.clients.models import ClientAccount, Contact
 from opora.tickets import services
-from opora.tickets.models import Ticket, TicketType
+from opora.tickets.models import Category, ResolutionCode, Ticket, TicketType
 
 
 @pytest.fixture
@@ -26,13 +26,34 @@ def standard(db: None) -> TicketType:
 
 
 @pytest.fixture
-def ticket(contact: Contact, standard: TicketType, first_line: Team) -> Ticket:
-    return services.ticket_create(
+def category(db: None) -> Category:
+    return Category.objects.create(name="Интеграции")
+
+
+@pytest.fixture
+def resolution(db: None) -> ResolutionCode:
+    return ResolutionCode.objects.get(name="Ошибка исправлена")
+
+
+@pytest.fixture
+def ticket(
+    contact: Contact,
+    standard: TicketType,
+    first_line: Team,
+    category: Category,
+    resolution: ResolutionCode,
+) -> Ticket:
+    """A new ticket that meets the closing criteria (category and resolution code set)."""
+    created = services.ticket_create(
         subject="Не работает выгрузка",
         body="Со вчерашнего дня не выгружаются заказы.",
         channel=Ticket.Channel.EMAIL,
         type=standard,
         requester=contact,
         team=first_line,
+        category=category,
         tags=["1С", "выгрузка"],
     )
+    Ticket.objects.filter(pk=created.pk).update(resolution=resolution)
+    created.refresh_from_db()
+    return created

@@ -1,0 +1,86 @@
+"""Attachments: limits checked before anything is stored, files kept under random names.
+
+Dangerous types (executables, scripts, HTML) are refused: a helpdesk is a
+classic way to deliver malware to staff. Everything else is stored, and the
+serving view sends it as a download unless it is a raster image.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+from collections.abc import Sequence
+from pathlib import PurePath
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
+
+from opora.tickets.models import Attachment, Message
+
+BLOCKED_EXTENSIONS = frozenset(
+    {
+        "exe", "com", "bat", "cmd", "msi", "msp", "scr", "pif", "cpl", "dll", "jar",
+        "js", "jse", "vbs", "vbe", "wsf", "wsh", "ps1", "psm1", "hta", "lnk", "reg",
+        "sh", "app", "iso", "img", "html", "htm", "xhtml", "svg", "xml", "chm",
+    }
+)  # fmt: skip
+
+
+def _name_of(upload: Any) -> str:
+    # Only the last path component: «..\\..\\evil.exe» must not pick a directory.
+    return PurePath(str(upload.name).replace("\\", "/")).name[:200] or "file"
+
+
+def validate_uploads(files: Sequence[Any]) -> None:
+    """Raise a ValidationError on the `files` field if any upload breaks the limits."""
+    limit = settings.OPORA_ATTACHMENT_MAX_BYTES
+    if len(files) > settings.OPORA_ATTACHMENTS_PER_MESSAGE:
+        raise ValidationError(
+            {
+                "files": _("At most %(count)s files per message.")
+                % {"count": settings.OPORA_ATTACHMENTS_PER_MESSAGE}
+            }
+        )
+    for upload in files:
+        name = _name_of(upload)
+        extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+        if extension in BLOCKED_EXTENSIONS:
+            raise ValidationError(
+                {"files": _("«%(name)s»: files of this type are not accepted.") % {"name": name}}
+            )
+        if upload.size > limit:
+            raise ValidationError(
+                {
+                    "files": _("«%(name)s» is larger than %(limit)s.")
+                    % {"name": name, "limit": filesizeformat(limit)}
+                }
+            )
+        if upload.size == 0:
+            raise ValidationError({"files": _("«%(name)s» is empty.") % {"name": name}})
+
+
+def attachments_save(*, message: Message, files: Sequence[Any]) -> list[Attachment]:
+    """Store validated uploads on `message` (call `validate_uploads` first)."""
+    saved = []
+    for upload in files:
+        name = _name_of(upload)
+        digest = hashlib.sha256()
+        for chunk in upload.chunks():
+            digest.update(chunk)
+        upload.seek(0)
+        # The browser's claimed type is not trusted; the extension decides.
+        content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        attachment = Attachment(
+            message=message,
+            name=name,
+            content_type=content_type,
+            size=upload.size,
+            sha256=digest.hexdigest(),
+        )
+        attachment.file.save(name, upload, save=False)
+        attachment.save()
+        saved.append(attachment)
+    return saved
