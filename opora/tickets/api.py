@@ -9,11 +9,12 @@ an illegal status transition) answers 400 `rule_violation` and changes nothing.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from django.db import transaction
 from django.db.models import Model, Prefetch, QuerySet
 from django.db.models.fields.related import ForeignKey
+from django.forms import ChoiceField
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
@@ -26,12 +27,14 @@ from opora.core.access import Perm, ensure_perm
 from opora.core.http import AuthedRequest
 from opora.core.pagination import keyset_page
 from opora.tickets import services
-from opora.tickets.models import Category, Message, Ticket, TicketType
+from opora.tickets.models import Category, Message, ResolutionCode, Ticket, TicketType
 from opora.tickets.selectors import QueueFilter, ticket_queue
 
 router = Router(tags=["tickets"])
 
 TagName = Annotated[str, Field(min_length=1, max_length=50)]
+# Django's own wording, already translated in its catalogs.
+CHOICE_ERROR = ChoiceField.default_error_messages["invalid_choice"]
 
 
 # --- Output -----------------------------------------------------------------
@@ -100,6 +103,7 @@ class EventOut(Schema):
 
 class TicketDetailOut(TicketItemOut):
     category_id: int | None
+    resolution_id: int | None
     escalation_target: str
     first_responded_at: dt.datetime | None
     resolved_at: dt.datetime | None
@@ -120,7 +124,7 @@ class TicketDetailOut(TicketItemOut):
 
 
 class TicketListIn(Schema):
-    status: Literal["active", "all"] | Ticket.Status = "active"
+    status: str = Field("active", description='"active", "all" or one status')
     team: int | None = None
     assignee: str = Field("", pattern=r"^(me|none|\d+)?$", description='"me", "none" or a user id')
     priority: Ticket.Priority | None = None
@@ -130,6 +134,13 @@ class TicketListIn(Schema):
     tag: str = Field("", max_length=50)
     before: int | None = Field(None, ge=1, description="next_before of the previous page")
     limit: int = Field(50, ge=1, le=200)
+
+    @field_validator("status")
+    @classmethod
+    def known_status(cls, value: str) -> str:
+        if value not in ("active", "all", *Ticket.Status.values):
+            raise ValueError(CHOICE_ERROR % {"value": value})
+        return value
 
 
 class TicketCreateIn(Schema):
@@ -155,6 +166,7 @@ class TicketUpdateIn(Schema):
     team_id: int | None = None
     assignee_id: int | None = None
     is_escalated: bool | None = None
+    resolution_id: int | None = Field(None, description="needed to resolve (closing criteria)")
     tags: list[TagName] | None = Field(None, max_length=20)
 
     @field_validator("status", "priority", "type", "is_escalated", "tags")
@@ -215,14 +227,15 @@ class _Lookups:
 
 
 @router.get("/tickets", response=TicketPageOut, summary="Tickets, newest first (keyset pages)")
-def ticket_list(request: AuthedRequest, filters: Query[TicketListIn]) -> Any:
+def ticket_list(request: AuthedRequest, query: Query[TicketListIn]) -> Any:
+    # The parameter is called `query` so that errors name the bare field (see opora/api.py).
     ensure_perm(request.user, Perm.VIEW_TICKETS)
     queue = QueueFilter(
-        status=str(filters.status),
-        team_id=filters.team,
-        assignee=filters.assignee,
-        priority=filters.priority or "",
-        q=filters.q,
+        status=str(query.status),
+        team_id=query.team,
+        assignee=query.assignee,
+        priority=query.priority or "",
+        q=query.q,
     )
     tickets: QuerySet[Ticket] = (
         ticket_queue(user=request.user, filters=queue)
@@ -230,14 +243,14 @@ def ticket_list(request: AuthedRequest, filters: Query[TicketListIn]) -> Any:
         .select_related("type")
         .prefetch_related("tags")
     )
-    if filters.type:
-        tickets = tickets.filter(type__code=filters.type)
-    if filters.client is not None:
-        tickets = tickets.filter(client_id=filters.client)
-    if filters.tag:
-        tickets = tickets.filter(tags__name=filters.tag.strip().lower())
-    before = str(filters.before) if filters.before else None
-    return keyset_page(tickets, before=before, size=filters.limit)
+    if query.type:
+        tickets = tickets.filter(type__code=query.type)
+    if query.client is not None:
+        tickets = tickets.filter(client_id=query.client)
+    if query.tag:
+        tickets = tickets.filter(tags__name=query.tag.strip().lower())
+    before = str(query.before) if query.before else None
+    return keyset_page(tickets, before=before, size=query.limit)
 
 
 @router.get("/tickets/{number}", response=TicketDetailOut, summary="One ticket with its history")
@@ -288,6 +301,7 @@ def ticket_update(request: AuthedRequest, number: int, payload: TicketUpdateIn) 
         ("category_id", "category", Category),
         ("team_id", "team", Team),
         ("assignee_id", "assignee", User),
+        ("resolution_id", "resolution", ResolutionCode),
     )
     for key, field, model in related:
         if key in sent:
