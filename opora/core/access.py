@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -77,7 +78,7 @@ def ensure_perm(user: User | AnonymousUser | None, perm: Perm) -> None:
         raise PermissionDenied
 
 
-F = TypeVar("F", bound=Callable[..., HttpResponse])
+F = TypeVar("F", bound=Callable[..., HttpResponseBase])
 
 
 def require_perm(perm: Perm) -> Callable[[F], F]:
@@ -85,7 +86,7 @@ def require_perm(perm: Perm) -> Callable[[F], F]:
 
     def decorator(view: F) -> F:
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             ensure_perm(request.user, perm)
             return view(request, *args, **kwargs)
 

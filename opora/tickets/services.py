@@ -31,6 +31,7 @@ from opora.tickets.models import (
     Category,
     CustomField,
     Message,
+    SavedView,
     Tag,
     Ticket,
     TicketEvent,
@@ -766,3 +767,29 @@ def tickets_auto_close(*, now: dt.datetime | None = None) -> int:
             event_record(locked, None, "auto_close", "", "")
             closed += 1
     return closed
+
+
+# --- Saved views -------------------------------------------------------------
+
+
+def saved_view_create(*, owner: User, name: str, is_shared: bool, query: str) -> SavedView:
+    """Save the queue's current filters under a name, for oneself or for everyone."""
+    from opora.core.audit import audit_record
+
+    query = "&".join(
+        part for part in query.split("&") if part and not part.startswith(("before=", "csrf"))
+    )
+    view = SavedView.objects.create(
+        owner=owner, name=name.strip(), is_shared=is_shared, query=query[:500]
+    )
+    if is_shared:
+        audit_record(actor=owner, action="saved_view.share", target=view)
+    return view
+
+
+def saved_view_delete(*, view: SavedView, actor: User) -> None:
+    from opora.core.audit import audit_record
+
+    if view.is_shared:
+        audit_record(actor=actor, action="saved_view.delete", target=view)
+    view.delete()
