@@ -122,6 +122,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "opora.core.context_processors.shell",
+                "opora.accounts.context_processors.availability_context",
             ],
         },
     }

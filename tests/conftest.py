@@ -6,11 +6,20 @@ team, an operator from another team, an analyst and a viewer.
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pytest
 from django.test import Client
 
 from opora.accounts.models import Team, User
 from tests.factories import TEST_PASSWORD, TeamFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings: Any, tmp_path: Path) -> None:
+    """Uploaded files of a test land in its own temporary directory."""
+    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 @pytest.fixture

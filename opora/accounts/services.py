@@ -203,6 +203,19 @@ def user_preferences_update(
 
 
 @transaction.atomic
+def user_availability_set(*, user: User, availability: str) -> User:
+    """Online / away / offline: auto-assignment gives new tickets only to those online.
+
+    Not audited: it changes many times a day and is not a permission.
+    """
+    if availability not in User.Availability.values:
+        raise ValidationError({"availability": _("Unknown availability.")})
+    User.objects.filter(pk=user.pk).update(availability=availability)
+    user.availability = availability
+    return user
+
+
+@transaction.atomic
 def user_password_set(
     *, user: User, password: str, actor: User | None = None, request: HttpRequest | None = None
 ) -> None:

@@ -33,6 +33,7 @@ urlpatterns = [
     ),
     path("invite/<str:token>/", views.invitation_accept, name="invitation-accept"),
     path("account/", views.preferences, name="preferences"),
+    path("account/availability/", views.availability_set, name="availability"),
     path("account/tokens/", views.token_list, name="token-list"),
     path("account/tokens/<int:pk>/revoke/", views.token_revoke, name="token-revoke"),
     path(

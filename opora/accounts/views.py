@@ -16,10 +16,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from opora.accounts import forms, services
+from opora.accounts.context_processors import availability_context
 from opora.accounts.models import ApiToken, Invitation, Team, User
 from opora.core.access import Perm, has_perm, require_perm
 from opora.core.forms import apply_validation_error
-from opora.core.http import AuthedRequest
+from opora.core.http import AuthedRequest, safe_next
 
 
 class LoginView(auth_views.LoginView):
@@ -64,6 +65,20 @@ def preferences(request: AuthedRequest) -> HttpResponse:
         messages.success(request, _("Your settings are saved."))
         return redirect("accounts:preferences")
     return render(request, "accounts/preferences.html", {"form": form})
+
+
+@require_POST
+@require_perm(Perm.WORK_TICKETS)
+def availability_set(request: AuthedRequest) -> HttpResponse:
+    try:
+        services.user_availability_set(
+            user=request.user, availability=request.POST.get("availability", "")
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    if request.htmx:
+        return render(request, "includes/availability.html", availability_context(request))
+    return redirect(safe_next(request))
 
 
 @require_perm(Perm.USE_API)

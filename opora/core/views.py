@@ -4,7 +4,6 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.template import loader
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django_tasks import TaskResultStatus
@@ -13,6 +12,7 @@ from opora import __version__
 from opora.accounts import services as account_services
 from opora.core import selectors
 from opora.core.access import Perm, has_perm, require_perm
+from opora.core.http import safe_next
 from opora.core.middleware import SUPPORTED_LANGUAGES
 from opora.core.models import ScheduledJob
 from opora.core.pagination import keyset_page
@@ -56,12 +56,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 def language_set(request: HttpRequest) -> HttpResponse:
     """The language switcher: a cookie for everyone, and the saved preference for users."""
     language = request.POST.get("language", "")
-    next_url = request.POST.get("next") or "/"
-    if not url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        next_url = "/"
-    response = HttpResponseRedirect(next_url)
+    response = HttpResponseRedirect(safe_next(request))
     if language not in SUPPORTED_LANGUAGES:
         return response
     if request.user.is_authenticated:
