@@ -18,7 +18,9 @@ from opora.tickets.models import (
     QueueSettings,
     ResolutionCode,
     Rule,
+    RuleRun,
     Ticket,
+    TicketEvent,
     TicketType,
 )
 
@@ -329,6 +331,18 @@ def seed_tickets(contacts: list[Contact]) -> int:
             services.ticket_update(ticket=ticket, actor=operator, status=Ticket.Status.CLOSED)
         # Spread the demo over the last two weeks so lists and ages look real.
         age = dt.timedelta(hours=6 + index * 26)
-        Ticket.objects.filter(pk=ticket.pk).update(created_at=now - age, updated_at=now - age / 3)
-        Message.objects.filter(ticket=ticket).update(created_at=now - age)
+        start = now - age
+        first_response = None
+        for step, message in enumerate(ticket.messages.order_by("pk")):
+            at = start + dt.timedelta(minutes=25 * step)
+            Message.objects.filter(pk=message.pk).update(created_at=at)
+            if message.kind == Message.Kind.REPLY and first_response is None:
+                first_response = at
+        Ticket.objects.filter(pk=ticket.pk).update(
+            created_at=start,
+            updated_at=now - age / 3,
+            first_responded_at=first_response,
+        )
+        TicketEvent.objects.filter(ticket=ticket).update(created_at=now - age)
+        RuleRun.objects.filter(ticket=ticket).update(created_at=now - age)
     return Ticket.objects.count()
