@@ -101,13 +101,18 @@ class EventOut(Schema):
     created_at: dt.datetime
 
 
-class TicketDetailOut(TicketItemOut):
+class TicketOut(TicketItemOut):
+    """A ticket's properties: what a create or a change answers with."""
+
     category_id: int | None
     resolution_id: int | None
     escalation_target: str
     first_responded_at: dt.datetime | None
     resolved_at: dt.datetime | None
     closed_at: dt.datetime | None
+
+
+class TicketDetailOut(TicketOut):
     messages: list[MessageOut]
     events: list[EventOut]
 
@@ -187,16 +192,13 @@ class ReplyIn(Schema):
 # --- Helpers ----------------------------------------------------------------
 
 
-def _ticket_get(number: int) -> Ticket:
-    """One ticket with everything the detail shows, in a fixed number of queries."""
-    return get_object_or_404(
-        Ticket.objects.select_related("type").prefetch_related(
-            "tags",
-            Prefetch("messages", queryset=Message.objects.prefetch_related("attachments")),
-            "events",
-        ),
-        number=number,
-    )
+def _ticket_get(number: int, *, history: bool = False) -> Ticket:
+    """One ticket in a fixed number of queries; with `history`, its messages and events."""
+    tickets = Ticket.objects.select_related("type").prefetch_related("tags")
+    if history:
+        messages = Message.objects.prefetch_related("attachments")
+        tickets = tickets.prefetch_related(Prefetch("messages", queryset=messages), "events")
+    return get_object_or_404(tickets, number=number)
 
 
 class _Lookups:
@@ -256,10 +258,10 @@ def ticket_list(request: AuthedRequest, query: Query[TicketListIn]) -> Any:
 @router.get("/tickets/{number}", response=TicketDetailOut, summary="One ticket with its history")
 def ticket_detail(request: AuthedRequest, number: int) -> Ticket:
     ensure_perm(request.user, Perm.VIEW_TICKETS)
-    return _ticket_get(number)
+    return _ticket_get(number, history=True)
 
 
-@router.post("/tickets", response={201: TicketDetailOut}, summary="Open a ticket")
+@router.post("/tickets", response={201: TicketOut}, summary="Open a ticket")
 def ticket_create(request: AuthedRequest, payload: TicketCreateIn) -> Status[Ticket]:
     ensure_perm(request.user, Perm.WORK_TICKETS)
     lookups = _Lookups()
@@ -285,7 +287,7 @@ def ticket_create(request: AuthedRequest, payload: TicketCreateIn) -> Status[Tic
     return Status(201, _ticket_get(ticket.number))
 
 
-@router.patch("/tickets/{number}", response=TicketDetailOut, summary="Change a ticket")
+@router.patch("/tickets/{number}", response=TicketOut, summary="Change a ticket")
 def ticket_update(request: AuthedRequest, number: int, payload: TicketUpdateIn) -> Ticket:
     ensure_perm(request.user, Perm.WORK_TICKETS)
     ticket = get_object_or_404(Ticket, number=number)

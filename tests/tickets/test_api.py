@@ -314,9 +314,11 @@ def test_it_creates_a_ticket_through_the_services(
     assert ticket.client == client_account  # taken from the requester
     assert ticket.team == second_line
     assert body["tags"] == ["отчёты"]
-    assert [(m["kind"], m["body"]) for m in body["messages"]] == [("client", "Пишет «ошибка 500».")]
-    assert body["events"][0]["field"] == "created"
-    assert body["events"][0]["actor_id"] == operator.pk
+    assert body["reference"] == ticket.reference
+    assert "messages" not in body  # the history is on GET /tickets/{number}
+    assert [(m.kind, m.body) for m in ticket.messages.all()] == [("client", "Пишет «ошибка 500».")]
+    created = ticket.events.get(field="created")
+    assert created.actor == operator
 
 
 def test_it_refuses_an_unknown_type_and_requester_naming_both_and_creates_nothing(
