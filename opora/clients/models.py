@@ -68,5 +68,8 @@ class Contact(models.Model):
     @property
     def first_name(self) -> str:
         parts = self.full_name.split()
-        # Russian order is often «Фамилия Имя Отчество»; the demo and forms use «Имя Фамилия».
+        # «Фамилия Имя Отчество» (three words, the formal Russian order) is
+        # addressed by the middle word; «Имя Фамилия» and single names by the first.
+        if len(parts) == 3:
+            return parts[1]
         return parts[0] if parts else ""

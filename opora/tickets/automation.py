@@ -57,23 +57,13 @@ MACRO_FIELDS = (
 )
 
 
-def _first_name(full_name: str) -> str:
-    # Russian contacts are often «Фамилия Имя Отчество»; staff write «Имя Фамилия».
-    # Contacts carry one full_name field, so take the part people address by:
-    # with three words it is the middle one, otherwise the first.
-    parts = full_name.split()
-    if len(parts) == 3:
-        return parts[1]
-    return parts[0] if parts else ""
-
-
 def macro_render(*, text: str, ticket: Ticket, agent: User) -> str:
     contact = ticket.requester
     values = {
         "ticket.number": ticket.reference,
         "ticket.subject": ticket.subject,
         "ticket.status": str(ticket.get_status_display()),
-        "contact.first_name": _first_name(contact.full_name) if contact else "",
+        "contact.first_name": contact.first_name if contact else "",
         "contact.name": contact.full_name if contact else "",
         "client.name": ticket.client.name if ticket.client else "",
         "agent.first_name": agent.full_name.split()[0] if agent.full_name.split() else "",

@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from opora.accounts.models import Team, User
+from opora.clients.models import ClientAccount
 from opora.tickets.models import Category, CustomField, ResolutionCode, Ticket, TicketType
 
 
@@ -184,3 +185,32 @@ class SavedViewForm(forms.Form):
     name = forms.CharField(label=_("View name"), max_length=80)
     is_shared = forms.BooleanField(label=_("Share with everyone"), required=False)
     query = forms.CharField(widget=forms.HiddenInput, required=False, max_length=500)
+
+
+class TicketCreateForm(forms.Form):
+    """A ticket staff open on a client's behalf (a phone call, a chat elsewhere)."""
+
+    email = forms.EmailField(label=_("Client's email"))
+    full_name = forms.CharField(
+        label=_("Client's name"), required=False, help_text=_("For a new contact.")
+    )
+    client = forms.ModelChoiceField(
+        label=_("Client account"),
+        queryset=ClientAccount.objects.filter(is_active=True),
+        required=False,
+    )
+    subject = forms.CharField(label=_("Subject"), max_length=250)
+    body = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 6}))
+    channel = forms.ChoiceField(
+        label=_("Channel"), choices=Ticket.Channel.choices, initial=Ticket.Channel.PHONE
+    )
+    type = forms.ModelChoiceField(label=_("Type"), queryset=TicketType.objects.all())
+    priority = forms.ChoiceField(
+        label=_("Priority"), choices=Ticket.Priority.choices, initial=Ticket.Priority.NORMAL
+    )
+    category = forms.ModelChoiceField(
+        label=_("Category"),
+        queryset=Category.objects.filter(is_active=True).select_related("parent"),
+        required=False,
+    )
+    team = forms.ModelChoiceField(label=_("Queue"), queryset=Team.objects.all(), required=False)

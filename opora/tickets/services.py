@@ -106,7 +106,7 @@ def ticket_create(
     if client is None and requester is not None:
         client = requester.accounts.order_by("pk").first()
     values = custom_fields_clean(category=category, values=custom_fields or {})
-    is_spam = requester is not None and sender_is_blocked(requester.email)
+    is_spam = requester is not None and (requester.is_blocked or sender_is_blocked(requester.email))
     ticket = Ticket.objects.create(
         number=sequence_next("ticket", start=TICKET_NUMBER_START),
         subject=subject,

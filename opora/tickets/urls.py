@@ -6,6 +6,7 @@ app_name = "tickets"
 
 urlpatterns = [
     path("", views.queue, name="queue"),
+    path("new/", views.create, name="create"),
     path("bulk/", views.bulk, name="bulk"),
     path("views/", views.saved_view_create, name="view-create"),
     path("views/<int:pk>/delete/", views.saved_view_delete, name="view-delete"),

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from opora.accounts.models import Team
 from opora.clients.models import Contact
+from opora.clients.services import contact_find_or_create
 from opora.core.access import Perm, has_perm, require_perm
 from opora.core.forms import apply_validation_error
 from opora.core.http import AuthedRequest
@@ -27,6 +29,7 @@ from opora.tickets.forms import (
     ReplyForm,
     SavedViewForm,
     SpamForm,
+    TicketCreateForm,
     TicketNumberForm,
     TicketPropertiesForm,
     staff_who_work_tickets,
@@ -122,6 +125,25 @@ def saved_view_delete(request: AuthedRequest, pk: int) -> HttpResponse:
     services.saved_view_delete(view=view, actor=request.user)
     messages.success(request, _("The view is deleted."))
     return redirect("tickets:queue")
+
+
+@require_perm(Perm.WORK_TICKETS)
+def create(request: AuthedRequest) -> HttpResponse:
+    form = TicketCreateForm(request.POST or None, initial={"team": request.user.team})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            with transaction.atomic():
+                contact = contact_find_or_create(
+                    email=data.pop("email"), full_name=data.pop("full_name"), client=data["client"]
+                )
+                ticket = services.ticket_create(requester=contact, created_by=request.user, **data)
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(request, _("Ticket %(ref)s is created.") % {"ref": ticket.reference})
+            return redirect("tickets:detail", number=ticket.number)
+    return render(request, "tickets/create.html", {"form": form})
 
 
 # --- The ticket page ---------------------------------------------------------

@@ -374,3 +374,54 @@ def test_an_operator_sets_their_availability(operator_client: Client, operator: 
     operator_client.post("/account/availability/", {"availability": "asleep"})
     operator.refresh_from_db()
     assert operator.availability == User.Availability.ONLINE
+
+
+def test_staff_open_a_ticket_for_a_new_contact_from_a_phone_call(
+    operator_client: Client, operator: User, standard: TicketType, client_account: object
+) -> None:
+    form = {
+        "email": "New.Person@Romashka.ru",
+        "full_name": "Ольга Новикова",
+        "client": client_account.pk,  # type: ignore[attr-defined]
+        "subject": "Звонок: не работает касса",
+        "body": "Клиент позвонил, касса не печатает чеки.",
+        "channel": "phone",
+        "type": standard.pk,
+        "priority": "high",
+    }
+
+    response = operator_client.post("/tickets/new/", form)
+
+    ticket = Ticket.objects.get()
+    assert response["Location"] == _url(ticket)
+    assert ticket.requester is not None
+    assert (ticket.requester.email, ticket.requester.full_name) == (
+        "new.person@romashka.ru",
+        "Ольга Новикова",
+    )
+    assert ticket.client == client_account
+    assert ticket.channel == "phone"
+    # The words are the client's; who typed them in is in the history.
+    assert ticket.messages.get().author_contact == ticket.requester
+    assert ticket.events.get(field="created").actor == operator
+
+
+def test_a_new_ticket_with_a_bad_email_is_refused_and_nothing_is_created(
+    operator_client: Client, standard: TicketType, viewer_client: Client
+) -> None:
+    form = {
+        "email": "не почта",
+        "subject": "Тема",
+        "body": "Текст",
+        "channel": "phone",
+        "type": standard.pk,
+        "priority": "normal",
+    }
+
+    response = operator_client.post("/tickets/new/", form)
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["email"]
+    assert not Ticket.objects.exists()
+    assert not Contact.objects.exists()
+    assert viewer_client.get("/tickets/new/").status_code == 403
