@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -35,6 +36,9 @@ class TokenAuth(HttpBearer):
         if user is None or not has_perm(user, Perm.USE_API):
             return None
         request.user = user
+        # The language middleware ran before we knew who this is: answer in theirs.
+        translation.activate(user.language)
+        request.LANGUAGE_CODE = user.language
         return user
 
 
@@ -76,15 +80,18 @@ def error_response(
     return JsonResponse({"error": body}, status=status)
 
 
+REQUEST_PARTS = frozenset({"body", "query", "path", "header", "cookie", "form", "file"})
+
+
 @api.exception_handler(ValidationError)
 def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     fields: dict[str, list[str]] = {}
     for item in exc.errors:
-        location = [
-            str(part)
-            for part in item.get("loc", [])
-            if part not in ("body", "payload", "query", "path")
-        ]
+        # ninja's loc is (source, [body parameter name,] field…): keep the field path.
+        loc = [str(part) for part in item.get("loc", [])]
+        source, location = (loc[0], loc[1:]) if loc and loc[0] in REQUEST_PARTS else ("", loc)
+        if source == "body" and len(location) > 1:
+            location = location[1:]
         fields.setdefault(".".join(location) or "request", []).append(str(item.get("msg", "")))
     return error_response(
         request,

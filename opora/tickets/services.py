@@ -262,7 +262,9 @@ def custom_fields_clean(*, category: Category | None, values: dict[str, Any]) ->
 @transaction.atomic
 def ticket_set_custom_fields(*, ticket: Ticket, actor: User, values: dict[str, Any]) -> Ticket:
     """Set (or clear, with an empty value) the ticket's custom fields."""
-    ticket = Ticket.objects.select_for_update().select_related("category").get(pk=ticket.pk)
+    ticket = (
+        Ticket.objects.select_for_update(of=("self",)).select_related("category").get(pk=ticket.pk)
+    )
     clean = custom_fields_clean(category=ticket.category, values=values)
     labels = {f.code: f.label for f in custom_fields_for(ticket.category)}
     merged = dict(ticket.custom_fields)
@@ -618,7 +620,7 @@ def ticket_escalate(
         raise ValidationError({"target": _("Choose where to escalate.")})
     if not reason.strip():
         raise ValidationError({"reason": _("Say why the ticket is escalated.")})
-    ticket = Ticket.objects.select_for_update().select_related("team").get(pk=ticket.pk)
+    ticket = Ticket.objects.select_for_update(of=("self",)).select_related("team").get(pk=ticket.pk)
     if ticket.status == Ticket.Status.CLOSED:
         raise ValidationError(_("A closed ticket cannot be escalated."))
     changes: dict[str, Any] = {"is_escalated": True}
@@ -656,7 +658,9 @@ def ticket_escalate(
 @transaction.atomic
 def ticket_mark_spam(*, ticket: Ticket, actor: User, block_sender: bool = False) -> Ticket:
     """Close the ticket as spam (it leaves every queue); optionally block its sender."""
-    ticket = Ticket.objects.select_for_update().select_related("requester").get(pk=ticket.pk)
+    ticket = (
+        Ticket.objects.select_for_update(of=("self",)).select_related("requester").get(pk=ticket.pk)
+    )
     if ticket.is_spam:
         return ticket
     old_status = ticket.get_status_display()
