@@ -41,6 +41,8 @@ def _pg_sequence(name: str, start: int) -> str:
                     cursor.execute(f"CREATE SEQUENCE {sequence} START WITH {int(first)}")
             except DatabaseError:
                 pass  # created concurrently by another process: use that one
+    # Not cached per process: a sequence created inside a transaction that
+    # later rolls back is gone again, so existence is checked every time.
     return sequence
 
 

@@ -284,7 +284,8 @@ def ticket_create(request: AuthedRequest, payload: TicketCreateIn) -> Status[Tic
         tags=payload.tags,
         created_by=request.user,
     )
-    return Status(201, _ticket_get(ticket.number))
+    # The service's ticket is current (rules and assignment update it in place).
+    return Status(201, ticket)
 
 
 @router.patch("/tickets/{number}", response=TicketOut, summary="Change a ticket")

@@ -26,7 +26,8 @@ def test_a_new_ticket_gets_the_next_number_its_client_and_the_first_message(
         subject="Ещё вопрос", body="Текст", channel="portal", type=standard, requester=contact
     )
 
-    assert ticket.number == services.TICKET_NUMBER_START
+    # PostgreSQL's sequence is not rolled back between tests, so only the order is fixed.
+    assert ticket.number >= services.TICKET_NUMBER_START
     assert second.number == ticket.number + 1
     assert second.reference == f"OP-{ticket.number + 1}"
     assert ticket.client == client_account
