@@ -576,9 +576,11 @@ def ticket_split(*, message: Message, actor: User) -> Ticket:
         raise ValidationError(_("Only a client's message can be split off."))
     if ticket.messages.count() < 2:
         raise ValidationError(_("A ticket with one message cannot be split."))
+    lines = message.body.strip().splitlines()
     new = ticket_create(
-        subject=message.body.strip().splitlines()[0][:250] or ticket.subject,
-        body=message.body,
+        subject=(lines[0][:250] if lines else "") or ticket.subject,
+        # A message with only attachments still needs a description.
+        body=message.body if message.body.strip() else ticket.subject,
         channel=ticket.channel,
         type=ticket.type,
         requester=message.author_contact or ticket.requester,
