@@ -20,12 +20,22 @@ class NavItem:
     label: str | Promise
     url_name: str
     perm: Perm
-    section: str  # the first path segment, to mark the current item
+    # The path segments under which the item is current ("tickets/settings/rules");
+    # the longest that matches wins, "" is the overview alone.
+    section: str
 
 
 NAVIGATION = [
     NavItem(_("Overview"), "core:home", Perm.VIEW_HOME, ""),
     NavItem(_("Tickets"), "tickets:queue", Perm.VIEW_TICKETS, "tickets"),
+    NavItem(_("Macros"), "tickets:macro-list", Perm.WORK_TICKETS, "tickets/settings/macros"),
+    NavItem(_("Rules"), "tickets:rule-list", Perm.MANAGE_AUTOMATION, "tickets/settings/rules"),
+    NavItem(
+        _("Assignment"), "tickets:assignment", Perm.MANAGE_AUTOMATION, "tickets/settings/assignment"
+    ),
+    NavItem(
+        _("Ticket settings"), "tickets:settings", Perm.MANAGE_TICKET_SETTINGS, "tickets/settings"
+    ),
     NavItem(_("Staff"), "accounts:user-list", Perm.VIEW_STAFF, "staff"),
     NavItem(_("Teams"), "accounts:team-list", Perm.VIEW_STAFF, "teams"),
     NavItem(_("Audit trail"), "core:audit-list", Perm.VIEW_AUDIT, "audit"),
@@ -34,12 +44,25 @@ NAVIGATION = [
 ]
 
 
+def _match(item: NavItem, parts: list[str]) -> int:
+    """How many path segments the item's section matches; -1 when it does not apply."""
+    if not item.section:
+        return 0 if parts == [""] else -1
+    section = item.section.split("/")
+    return len(section) if parts[: len(section)] == section else -1
+
+
 def shell(request: HttpRequest) -> dict[str, Any]:
-    section = request.path.strip("/").split("/")[0]
+    parts = request.path.strip("/").split("/")
+    items = [item for item in NAVIGATION if has_perm(request.user, item.perm)]
+    best = max((_match(item, parts) for item in items), default=-1)
     nav = [
-        {"label": item.label, "url": reverse(item.url_name), "current": item.section == section}
-        for item in NAVIGATION
-        if has_perm(request.user, item.perm)
+        {
+            "label": item.label,
+            "url": reverse(item.url_name),
+            "current": best >= 0 and _match(item, parts) == best,
+        }
+        for item in items
     ]
     return {
         "nav_items": nav,
