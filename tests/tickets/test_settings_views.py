@@ -250,6 +250,20 @@ def rule_data(
     return data
 
 
+def as_submitted(editor: Any) -> dict[str, str]:
+    """The rule form's fields with the values the page shows, as a browser submits them."""
+    data: dict[str, str] = {}
+    forms = [editor.form, editor.conditions.management_form, editor.actions.management_form]
+    forms += editor.conditions.forms + editor.actions.forms
+    for form in forms:
+        for field in form:
+            value = field.value()
+            if value is False or value is None:
+                continue
+            data[field.html_name] = "on" if value is True else str(value)
+    return data
+
+
 def make_rule(actor: User, name: str, **kwargs: Any) -> Rule:
     kwargs.setdefault("conditions", [{"field": "subject", "op": "contains", "value": "касса"}])
     kwargs.setdefault("actions", [{"action": "add_tag", "value": "касса"}])
@@ -417,16 +431,9 @@ def test_the_rule_form_shows_stored_ids_as_names_and_saves_unchanged(
     assert len(editor.conditions.forms) == 5
     assert len(editor.actions.forms) == 4
 
-    data = rule_data(
-        conditions={0: ("category", "is", "Интеграции"), 1: ("priority", "is", "Высокий")},
-        actions={
-            0: ("set_team", "Вторая линия"),
-            1: ("assign", lead.email),
-            2: ("notify", head.email),
-        },
-        name="Интеграции, правка",
-        is_active="",
-    )
+    # Send back exactly what the page shows, as a browser would, with two changes.
+    data = as_submitted(editor)
+    data.update({"name": "Интеграции, правка", "is_active": ""})
     assert head_client.post(f"{RULES}{rule.pk}/", data).status_code == 302
     rule.refresh_from_db()
     assert (rule.conditions, rule.actions) == stored
@@ -839,3 +846,53 @@ def test_the_navigation_offers_each_role_its_settings_and_marks_the_current_one(
     assert SETTINGS not in operator_nav
     assert {MACROS, RULES, ASSIGNMENT, SETTINGS} <= {item["url"] for item in head_nav}
     assert [item["url"] for item in head_nav if item["current"]] == [RULES]
+
+
+def test_resolution_codes_cannot_be_required_when_none_is_active(head_client: Client) -> None:
+    settings = TicketSettings.load()
+    settings.require_resolution_to_resolve = False
+    settings.save()
+    ResolutionCode.objects.update(is_active=False)
+
+    response = head_client.post(SETTINGS, settings_data())
+
+    assert response.status_code == 200
+    assert field_errors(response, "require_resolution_to_resolve")
+    assert TicketSettings.load().require_resolution_to_resolve is False
+
+
+# --- Refusals, all in one place ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("who", "path"),
+    [
+        ("lead", "/tickets/settings/fields/new/"),
+        ("lead", "/tickets/settings/resolutions/new/"),
+        ("lead", "/tickets/settings/resolutions/{code}/"),
+        ("operator", "/tickets/settings/rules/new/"),
+        ("operator", "/tickets/settings/assignment/operators/{operator}/"),
+        ("operator", "/tickets/settings/blocked/new/"),
+        ("viewer", "/tickets/settings/macros/new/"),
+    ],
+)
+def test_each_change_is_refused_to_a_role_without_the_capability(
+    who: str,
+    path: str,
+    lead_client: Client,
+    operator_client: Client,
+    viewer_client: Client,
+    operator: User,
+) -> None:
+    clients = {"lead": lead_client, "operator": operator_client, "viewer": viewer_client}
+    code = ResolutionCode.objects.order_by("position").first()
+    assert code is not None
+    url = path.format(code=code.pk, operator=operator.pk)
+    audit_before = AuditEntry.objects.count()
+
+    response = clients[who].post(
+        url, {"name": "x", "code": "x", "label": "x", "kind": "text", "pattern": "@x.example"}
+    )
+
+    assert response.status_code == 403
+    assert AuditEntry.objects.count() == audit_before
