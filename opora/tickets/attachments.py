@@ -31,7 +31,9 @@ BLOCKED_EXTENSIONS = frozenset(
 
 def _name_of(upload: Any) -> str:
     # Only the last path component: «..\\..\\evil.exe» must not pick a directory.
-    return PurePath(str(upload.name).replace("\\", "/")).name[:200] or "file"
+    name = PurePath(str(upload.name).replace("\\", "/")).name
+    # Windows drops trailing dots and spaces: «evil.exe. » is saved as evil.exe.
+    return name.rstrip(". ")[:200] or "file"
 
 
 def validate_uploads(files: Sequence[Any]) -> None:

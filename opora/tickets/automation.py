@@ -207,8 +207,12 @@ def _by_name(model: Any, lookups: tuple[str, ...], *, message: Any) -> Callable[
         text = text.strip()
         if text.isdigit() and model.objects.filter(pk=int(text)).exists():
             return text
+        # Compared in Python: SQLite's iexact folds only Latin letters, and
+        # these tables (types, categories, queues, clients) are small.
+        wanted = text.casefold()
+        rows = list(model.objects.all())
         for lookup in lookups:
-            found = list(model.objects.filter(**{f"{lookup}__iexact": text})[:2])
+            found = [row for row in rows if str(getattr(row, lookup)).casefold() == wanted]
             if len(found) == 1:
                 return str(found[0].pk)
         raise ValidationError(str(message) % {"value": text})
@@ -462,8 +466,11 @@ def _act(ticket: Ticket, action: dict[str, str]) -> str:
         services.ticket_add_tags(ticket=ticket, names=[value], actor=None)
     elif kind == "assign":
         if value == "auto":
+            previous = ticket.assignee
             ticket.assignee = None
-            assignment.ticket_auto_assign(ticket=ticket)
+            if assignment.ticket_auto_assign(ticket=ticket) is None:
+                ticket.assignee = previous
+                return f"{label} — {_('nobody in the queue can take it, skipped')}"
         else:
             user = User.objects.filter(pk=int(value), is_active=True).first()
             if user is None:

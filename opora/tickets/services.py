@@ -13,6 +13,7 @@ Order of work when a ticket arrives (`ticket_create`):
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -235,11 +236,13 @@ def custom_fields_clean(*, category: Category | None, values: dict[str, Any]) ->
             continue
         if custom.kind == CustomField.Kind.NUMBER:
             try:
-                clean[code] = (
-                    float(text.replace(",", ".")) if "." in text or "," in text else int(text)
-                )
+                number = float(text.replace(",", ".")) if "." in text or "," in text else int(text)
             except ValueError:
+                number = math.inf
+            if not math.isfinite(number):  # «1e999» parses, but is no amount of anything
                 errors[code] = _("Enter a number.")
+            else:
+                clean[code] = number
         elif custom.kind == CustomField.Kind.DATE:
             try:
                 clean[code] = dt.date.fromisoformat(text).isoformat()
@@ -407,7 +410,6 @@ def ticket_reply(
         author=author,
         body=body,
     )
-    attachments.attachments_save(message=message, files=files)
     if not internal:
         if ticket.first_responded_at is None:
             ticket.first_responded_at = message.created_at
@@ -416,6 +418,8 @@ def ticket_reply(
             status = Ticket.Status.OPEN
     if status and status != ticket.status:
         ticket_update(ticket=ticket, actor=author, status=status)
+    # Files last: a status change refused above must not leave files on disk.
+    attachments.attachments_save(message=message, files=files)
     return message
 
 
@@ -432,6 +436,11 @@ def ticket_client_reply(
 
     attachments.validate_uploads(files)
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    seen = {ticket.pk}
+    while ticket.merged_into_id is not None and ticket.merged_into_id not in seen:
+        # A merged ticket's replies belong to the ticket it was merged into.
+        seen.add(ticket.merged_into_id)
+        ticket = Ticket.objects.select_for_update().get(pk=ticket.merged_into_id)
     if ticket.status == Ticket.Status.CLOSED:
         follow_up = ticket_create(
             subject=ticket.subject,
@@ -444,9 +453,13 @@ def ticket_client_reply(
             category=ticket.category,
             team=ticket.team,
         )
-        TicketLink.objects.create(source=follow_up, target=ticket, kind=TicketLink.Kind.FOLLOW_UP)
+        # The repeat check may already have linked the two; a follow-up says more.
+        TicketLink.objects.update_or_create(
+            source=follow_up, target=ticket, defaults={"kind": TicketLink.Kind.FOLLOW_UP}
+        )
         event_record(follow_up, None, "link", "", ticket.reference)
-        message = follow_up.messages.get()
+        message = follow_up.messages.filter(kind=Message.Kind.CLIENT).order_by("id").first()
+        assert message is not None  # noqa: S101 -- ticket_create wrote the client's message
         attachments.attachments_save(message=message, files=files)
         return message
     message = Message.objects.create(
@@ -590,7 +603,7 @@ def ticket_split(*, message: Message, actor: User) -> Ticket:
         created_by=actor,
     )
     # The new ticket's first message is the split one itself, with its attachments.
-    new.messages.all().delete()
+    new.messages.order_by("id").first().delete()  # type: ignore[union-attr]
     message.ticket = new
     message.save(update_fields=["ticket"])
     TicketLink.objects.create(source=new, target=ticket, kind=TicketLink.Kind.SPLIT)

@@ -63,12 +63,6 @@ def test_ordinary_files_pass(name: str) -> None:
     attachments.validate_uploads([upload(name)])
 
 
-@pytest.mark.xfail(
-    reason="BUG: attachments.validate_uploads takes the extension after the last dot as is; "
-    "«evil.exe.» and «evil.exe » pass, and Windows drops trailing dots and spaces on save",
-    raises=pytest.fail.Exception,
-    strict=True,
-)
 @pytest.mark.parametrize("name", ["evil.exe.", "evil.exe ", "evil.exe. ."])
 def test_a_dangerous_type_hidden_behind_trailing_dots_or_spaces_is_refused(name: str) -> None:
     with pytest.raises(ValidationError):
@@ -243,12 +237,6 @@ def test_attachments_travel_with_their_message_when_tickets_are_merged(
     assert attachment.message.ticket_id == ticket.pk
 
 
-@pytest.mark.xfail(
-    reason="BUG: services.ticket_reply writes the files (attachments_save) before "
-    "ticket_update checks the closing criteria; the rollback leaves them on disk",
-    raises=AssertionError,
-    strict=True,
-)
 def test_a_reply_rolled_back_by_the_closing_criteria_leaves_no_file_behind(
     ticket: Ticket, operator: User, media: Path
 ) -> None:

@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
-from django.db import connection
 
 from opora.accounts.models import Team, User
 from opora.clients.models import ClientAccount, Contact
@@ -286,13 +285,6 @@ def test_rule_validate_turns_what_people_type_into_stored_ids(
     ]
 
 
-@pytest.mark.xfail(
-    connection.vendor == "sqlite",
-    reason="BUG: automation._by_name looks names up with __iexact, which SQLite folds for "
-    "ASCII only; «вторая линия» does not find the queue «Вторая линия»",
-    raises=ValidationError,
-    strict=True,
-)
 def test_names_in_a_rule_are_found_whatever_their_case(
     consultation: TicketType, category: Category, second_line: Team
 ) -> None:
@@ -674,12 +666,6 @@ def test_the_escalate_action_marks_the_ticket_escalated_to_development(
     assert (created.is_escalated, created.escalation_target) == (True, "development")
 
 
-@pytest.mark.xfail(
-    reason="BUG: automation._act 'assign auto' sets ticket.assignee = None in memory; when "
-    "nobody can take the ticket a later action's save() drops the assignee with no event",
-    raises=AssertionError,
-    strict=True,
-)
 def test_assign_auto_keeps_the_assignee_when_nobody_in_the_queue_can_take_the_ticket(
     ticket: Ticket, operator: User, lead: User
 ) -> None:

@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError
 
 from opora.accounts.models import Team, User
 from opora.clients.models import ClientAccount, Contact
@@ -433,12 +432,6 @@ def test_a_client_reply_to_a_closed_ticket_opens_a_follow_up_linked_to_it(
     ).exists()
 
 
-@pytest.mark.xfail(
-    reason="BUG: services.ticket_client_reply creates the FOLLOW_UP link after ticket_create "
-    "has already linked the same pair as a repeat contact; ticket_link_unique → IntegrityError",
-    raises=IntegrityError,
-    strict=True,
-)
 def test_a_client_reply_to_a_recently_closed_ticket_with_a_category_opens_a_follow_up(
     ticket: Ticket, contact: Contact, operator: User
 ) -> None:
@@ -451,12 +444,6 @@ def test_a_client_reply_to_a_recently_closed_ticket_with_a_category_opens_a_foll
     assert TicketLink.objects.filter(source=message.ticket, target=ticket).exists()
 
 
-@pytest.mark.xfail(
-    reason="BUG: services.ticket_client_reply takes follow_up.messages.get(); a «created» "
-    "rule that adds a note leaves two messages → MultipleObjectsReturned",
-    raises=Message.MultipleObjectsReturned,
-    strict=True,
-)
 def test_a_client_reply_to_a_closed_ticket_survives_a_rule_that_adds_a_note(
     contact: Contact, standard: TicketType, operator: User
 ) -> None:
@@ -470,12 +457,6 @@ def test_a_client_reply_to_a_closed_ticket_survives_a_rule_that_adds_a_note(
     assert message.ticket_id != old.pk
 
 
-@pytest.mark.xfail(
-    reason="BUG: services.ticket_client_reply ignores Ticket.merged_into; a reply to a merged "
-    "ticket opens a follow-up instead of threading into the ticket it was merged into",
-    raises=AssertionError,
-    strict=True,
-)
 def test_a_client_reply_to_a_merged_ticket_lands_on_the_ticket_it_was_merged_into(
     ticket: Ticket, contact: Contact, standard: TicketType, operator: User
 ) -> None:
@@ -638,13 +619,6 @@ def test_an_invalid_custom_field_value_is_refused_under_its_code(
     assert list(error.value.message_dict) == ["field"]
 
 
-@pytest.mark.xfail(
-    reason="BUG: services.custom_fields_clean accepts float('inf') for a number field "
-    "(e.g. '1.0e999'); saving then fails: DataError on PostgreSQL, "
-    "IntegrityError (JSON_VALID) on SQLite",
-    raises=pytest.fail.Exception,
-    strict=True,
-)
 @pytest.mark.parametrize("raw", ["1.0e999", "-1.0e999"])
 def test_an_infinite_number_is_refused(db: None, raw: str) -> None:
     CustomField.objects.create(code="amount", label="Сумма", kind=CustomField.Kind.NUMBER)
