@@ -56,7 +56,7 @@ def test_an_operator_takes_a_ticket_applies_a_macro_replies_and_resolves(
     page.get_by_role("link", name="Не работает выгрузка").click()
     expect(page.locator("h1")).to_contain_text(ticket.reference)
 
-    page.locator("#macro-select").select_option(label="Запросить лог (мои)")
+    page.locator("#macro-select").select_option(label="Запросить лог (мой)")
     body = page.locator("#composer textarea[name=body]")
     expect(body).to_have_value("Здравствуйте, Павел! Пришлите лог обмена.")
     body.fill("Здравствуйте, Павел! Пришлите, пожалуйста, лог обмена за вчера.")
