@@ -328,7 +328,8 @@ def ticket_apply_changes(*, ticket: Ticket, actor: User | None, changes: dict[st
             }
         )
     changed = False
-    for name, new in changes.items():
+    # Status last, so the history reads «category set, resolution set → resolved».
+    for name, new in sorted(changes.items(), key=lambda item: item[0] == "status"):
         old = getattr(ticket, name)
         if old == new:
             continue
