@@ -20,7 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
@@ -108,9 +108,16 @@ def macro_can_edit(user: User, macro: Macro) -> bool:
 def macro_create(*, owner: User, **fields: Any) -> Macro:
     from opora.core.access import Perm, has_perm
 
+    unknown = set(fields) - set(MACRO_FIELDS)
+    if unknown:
+        raise TypeError(f"macro_create cannot set {sorted(unknown)}")
     if fields.get("is_shared") and not has_perm(owner, Perm.MANAGE_AUTOMATION):
-        raise ValidationError({"is_shared": _("Only leads and heads share macros.")})
-    macro = Macro.objects.create(owner=owner, **macro_clean(fields))
+        raise ValidationError(
+            {"is_shared": _("Only team leads and heads of support share macros.")}
+        )
+    macro = Macro(owner=owner, **macro_clean(fields))
+    macro.full_clean()
+    macro.save()
     audit_record(actor=owner, action="macro.create", target=macro)
     return macro
 
@@ -119,13 +126,22 @@ def macro_create(*, owner: User, **fields: Any) -> Macro:
 def macro_update(*, macro: Macro, actor: User, **fields: Any) -> Macro:
     from opora.core.access import Perm, has_perm
 
-    if fields.get("is_shared") and not has_perm(actor, Perm.MANAGE_AUTOMATION):
-        raise ValidationError({"is_shared": _("Only leads and heads share macros.")})
-    macro_clean(fields)
+    unknown = set(fields) - set(MACRO_FIELDS)
+    if unknown:
+        raise TypeError(f"macro_update cannot set {sorted(unknown)}")
     macro = Macro.objects.select_for_update().get(pk=macro.pk)
+    if not macro_can_edit(actor, macro):
+        raise PermissionDenied
+    sharing = fields.get("is_shared") and not macro.is_shared
+    if sharing and not has_perm(actor, Perm.MANAGE_AUTOMATION):
+        raise ValidationError(
+            {"is_shared": _("Only team leads and heads of support share macros.")}
+        )
+    macro_clean(fields)
     before = snapshot(macro, MACRO_FIELDS)
     for name, value in fields.items():
         setattr(macro, name, value)
+    macro.full_clean()
     macro.save()
     audit_record(
         actor=actor,
@@ -138,6 +154,8 @@ def macro_update(*, macro: Macro, actor: User, **fields: Any) -> Macro:
 
 @transaction.atomic
 def macro_delete(*, macro: Macro, actor: User) -> None:
+    if not macro_can_edit(actor, macro):
+        raise PermissionDenied
     audit_record(actor=actor, action="macro.delete", target=macro)
     macro.delete()
 
@@ -205,8 +223,6 @@ def _choice(choices: Any) -> Callable[[str], str]:
 def _by_name(model: Any, lookups: tuple[str, ...], *, message: Any) -> Callable[[str], str]:
     def parse(text: str) -> str:
         text = text.strip()
-        if text.isdigit() and model.objects.filter(pk=int(text)).exists():
-            return text
         # Compared in Python: SQLite's iexact folds only Latin letters, and
         # these tables (types, categories, queues, clients) are small.
         wanted = text.casefold()
@@ -215,6 +231,9 @@ def _by_name(model: Any, lookups: tuple[str, ...], *, message: Any) -> Callable[
             found = [row for row in rows if str(getattr(row, lookup)).casefold() == wanted]
             if len(found) == 1:
                 return str(found[0].pk)
+        # Stored ids (a rule saved before a rename) are accepted after names.
+        if text.isdigit() and any(row.pk == int(text) for row in rows):
+            return text
         raise ValidationError(str(message) % {"value": text})
 
     return parse
@@ -532,10 +551,17 @@ RULE_FIELDS_AUDITED = (
 )
 
 
+def _rule_fields_check(fields: dict[str, Any]) -> None:
+    unknown = set(fields) - set(RULE_FIELDS_AUDITED)
+    if unknown:
+        raise TypeError(f"rules cannot set {sorted(unknown)}")
+
+
 @transaction.atomic
 def rule_create(
     *, actor: User, conditions: list[dict[str, str]], actions: list[dict[str, str]], **fields: Any
 ) -> Rule:
+    _rule_fields_check(fields)
     conditions, actions = rule_validate(conditions=conditions, actions=actions)
     if "position" not in fields:
         last = Rule.objects.order_by("-position").values_list("position", flat=True).first()
@@ -554,6 +580,7 @@ def rule_update(
     actions: list[dict[str, str]],
     **fields: Any,
 ) -> Rule:
+    _rule_fields_check(fields)
     conditions, actions = rule_validate(conditions=conditions, actions=actions)
     rule = Rule.objects.select_for_update().get(pk=rule.pk)
     before = snapshot(rule, RULE_FIELDS_AUDITED)
@@ -583,8 +610,17 @@ def rule_move(*, rule: Rule, actor: User, up: bool) -> None:
     other = index - 1 if up else index + 1
     if not 0 <= other < len(rules):
         return
+    old_position = rules[index].position
     rules[index], rules[other] = rules[other], rules[index]
+    new_position = old_position
     for position, item in enumerate(rules, start=1):
+        if item.pk == rule.pk:
+            new_position = position * 10
         if item.position != position * 10:
             Rule.objects.filter(pk=item.pk).update(position=position * 10)
-    audit_record(actor=actor, action="rule.move", target=rule, changes={"up": [None, up]})
+    audit_record(
+        actor=actor,
+        action="rule.move",
+        target=rule,
+        changes={"position": [old_position, new_position]},
+    )

@@ -704,6 +704,7 @@ def ticket_unmark_spam(*, ticket: Ticket, actor: User) -> Ticket:
     return ticket
 
 
+@transaction.atomic
 def sender_block(*, pattern: str, actor: User, reason: str = "") -> BlockedSender:
     """Block an address (user@example.com) or a domain (@example.com)."""
     from opora.core.audit import audit_record
@@ -720,6 +721,7 @@ def sender_block(*, pattern: str, actor: User, reason: str = "") -> BlockedSende
     return blocked
 
 
+@transaction.atomic
 def sender_unblock(*, blocked: BlockedSender, actor: User) -> None:
     from opora.core.audit import audit_record
 
