@@ -117,11 +117,7 @@ def ticket_auto_assign(*, ticket: Ticket) -> User | None:
     queue = QueueSettings.objects.select_for_update().filter(team_id=ticket.team_id).first()
     if queue is None or queue.assignment == QueueSettings.Mode.OFF:
         return None
-    category_ids = set()
-    node = ticket.category
-    while node is not None:
-        category_ids.add(node.pk)
-        node = node.parent
+    category_ids = ticket.category.lineage_ids() if ticket.category is not None else set()
     chosen = choose_assignee(
         mode=queue.assignment,
         candidates=candidates_for(ticket.team_id),

@@ -254,14 +254,6 @@ def _yes_no(text: str) -> str:
     raise ValidationError(_("Enter «yes» or «no»."))
 
 
-def _category_ids(ticket: Ticket) -> set[str]:
-    ids, node = set(), ticket.category
-    while node is not None:
-        ids.add(str(node.pk))
-        node = node.parent
-    return ids
-
-
 def is_business_hours(at: dt.datetime) -> bool:
     """Monday–Friday 09:00–18:00 in the company's time zone.
 
@@ -307,7 +299,7 @@ RULE_FIELDS: dict[str, RuleField] = {
         gettext_lazy("Category (with subcategories)"),
         EQUALITY,
         _by_name(Category, ("name",), message=gettext_lazy("No category «%(value)s».")),
-        lambda t, b: _category_ids(t),
+        lambda t, b: {str(pk) for pk in t.category.lineage_ids()} if t.category else set(),
     ),
     "team": RuleField(
         gettext_lazy("Queue"),
@@ -425,20 +417,23 @@ def rule_validate(
     return clean_conditions, clean_actions
 
 
+# Rule values that are ids, by the field or action they belong to.
+RULE_VALUE_MODELS: dict[str, Any] = {
+    "type": TicketType,
+    "set_type": TicketType,
+    "category": Category,
+    "set_category": Category,
+    "team": Team,
+    "set_team": Team,
+    "client": ClientAccount,
+    "assign": User,
+    "notify": User,
+}
+
+
 def value_label(kind: str, value: str) -> str:
-    """A stored id as a person reads it (for the rules list)."""
-    models: dict[str, Any] = {
-        "type": TicketType,
-        "set_type": TicketType,
-        "category": Category,
-        "set_category": Category,
-        "team": Team,
-        "set_team": Team,
-        "client": ClientAccount,
-        "assign": User,
-        "notify": User,
-    }
-    model = models.get(kind)
+    """A stored id as a person reads it (a rule's log line); lists batch this themselves."""
+    model = RULE_VALUE_MODELS.get(kind)
     if model is None or not value.isdigit():
         return value
     found = model.objects.filter(pk=int(value)).first()

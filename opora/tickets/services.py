@@ -209,11 +209,8 @@ def repeat_contact_check(*, ticket: Ticket) -> Ticket | None:
 def custom_fields_for(category: Category | None) -> list[CustomField]:
     """The active custom fields a ticket of `category` shows (global ones included)."""
     fields = CustomField.objects.filter(is_active=True).prefetch_related("categories")
-    category_ids = set()
-    node = category
-    while node is not None:  # a field on «Интеграции» also shows on «Интеграции → 1С»
-        category_ids.add(node.pk)
-        node = node.parent
+    # A field on «Интеграции» also shows on «Интеграции → 1С».
+    category_ids = category.lineage_ids() if category is not None else set()
     return [
         f
         for f in fields
@@ -479,38 +476,33 @@ def ticket_client_reply(
 # --- People around a ticket --------------------------------------------------
 
 
-@transaction.atomic
-def ticket_set_followers(*, ticket: Ticket, actor: User, users: Iterable[User]) -> None:
-    """Staff who get notified about the ticket without being its assignee."""
-    wanted = {u.pk: u for u in users}
-    old = {u.pk: u for u in ticket.followers.all()}
+def _set_members(ticket: Ticket, actor: User, field: str, wanted_rows: Iterable[Any]) -> None:
+    """Replace a many-to-many set of people on the ticket and record old → new."""
+    manager = getattr(ticket, field)
+    wanted = {row.pk: row for row in wanted_rows}
+    old = {row.pk: row for row in manager.all()}
     if wanted.keys() == old.keys():
         return
-    ticket.followers.set(wanted.values())
+    manager.set(wanted.values())
     event_record(
         ticket,
         actor,
-        "followers",
-        ", ".join(sorted(str(u) for u in old.values())),
-        ", ".join(sorted(str(u) for u in wanted.values())),
+        field,
+        ", ".join(sorted(str(row) for row in old.values())),
+        ", ".join(sorted(str(row) for row in wanted.values())),
     )
+
+
+@transaction.atomic
+def ticket_set_followers(*, ticket: Ticket, actor: User, users: Iterable[User]) -> None:
+    """Staff who get notified about the ticket without being its assignee."""
+    _set_members(ticket, actor, "followers", users)
 
 
 @transaction.atomic
 def ticket_set_cc(*, ticket: Ticket, actor: User, contacts: Iterable[Contact]) -> None:
     """Client contacts copied on public replies."""
-    wanted = {c.pk: c for c in contacts}
-    old = {c.pk: c for c in ticket.cc.all()}
-    if wanted.keys() == old.keys():
-        return
-    ticket.cc.set(wanted.values())
-    event_record(
-        ticket,
-        actor,
-        "cc",
-        ", ".join(sorted(str(c) for c in old.values())),
-        ", ".join(sorted(str(c) for c in wanted.values())),
-    )
+    _set_members(ticket, actor, "cc", contacts)
 
 
 # --- Links, merge, split -----------------------------------------------------

@@ -23,7 +23,6 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from opora.accounts.models import Team, User
-from opora.clients.models import ClientAccount
 from opora.core.access import Perm, has_perm, require_perm
 from opora.core.forms import apply_validation_error
 from opora.core.http import AuthedRequest
@@ -40,7 +39,6 @@ from opora.tickets.models import (
     Rule,
     Ticket,
     TicketSettings,
-    TicketType,
 )
 from opora.tickets.settings_forms import (
     BlockedSenderForm,
@@ -144,18 +142,7 @@ def macro_delete(request: AuthedRequest, pk: int) -> HttpResponse:
 
 # --- Rules ---------------------------------------------------------------------
 
-# Rule values that are ids, by the field or action they belong to.
-RULE_VALUE_MODELS: dict[str, Any] = {
-    "type": TicketType,
-    "set_type": TicketType,
-    "category": Category,
-    "set_category": Category,
-    "team": Team,
-    "set_team": Team,
-    "client": ClientAccount,
-    "assign": User,
-    "notify": User,
-}
+RULE_VALUE_MODELS = automation.RULE_VALUE_MODELS
 RULE_VALUE_CHOICES: dict[str, Any] = {
     "channel": Ticket.Channel.choices,
     "priority": Ticket.Priority.choices,

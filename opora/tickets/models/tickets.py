@@ -57,6 +57,15 @@ class Category(models.Model):
     def __str__(self) -> str:
         return f"{self.parent} → {self.name}" if self.parent_id else self.name
 
+    def lineage_ids(self) -> set[int]:
+        """This category's id and its ancestors' («Интеграции → 1С» is also «Интеграции»)."""
+        ids: set[int] = set()
+        node: Category | None = self
+        while node is not None:
+            ids.add(node.pk)
+            node = node.parent
+        return ids
+
 
 class Tag(models.Model):
     """A free label on tickets; stored lower-case so «VIP» and «vip» are one tag."""
