@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "opora.accounts",
     "opora.clients",
     "opora.tickets",
+    "opora.sla",
 ]
 
 MIDDLEWARE = [

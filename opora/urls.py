@@ -14,6 +14,7 @@ urlpatterns = [
     re_path(r"^api/(?P<rest>.*)$", api_not_found),
     path("django-admin/", admin.site.urls),
     path("tickets/", include("opora.tickets.urls")),
+    path("sla/", include("opora.sla.urls")),
     path("", include("opora.accounts.urls")),
     path("", include("opora.core.urls")),
 ]

@@ -27,6 +27,19 @@ class ClientAccount(models.Model):
         on_delete=models.SET_NULL,
         related_name="curated_accounts",
     )
+    class SupportPlan(models.TextChoices):
+        """The client's support contract level; SLA policies may match on it."""
+
+        STANDARD = "standard", _("Standard")
+        EXTENDED = "extended", _("Extended")
+        PREMIUM = "premium", _("Premium")
+
+    support_plan = models.CharField(
+        _("support contract"),
+        max_length=10,
+        choices=SupportPlan.choices,
+        default=SupportPlan.STANDARD,
+    )
     is_key = models.BooleanField(_("key client"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     notes = models.TextField(_("notes"), blank=True)

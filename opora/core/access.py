@@ -29,6 +29,7 @@ class Perm(enum.StrEnum):
     WORK_TICKETS = "work_tickets"
     MANAGE_AUTOMATION = "manage_automation"
     MANAGE_TICKET_SETTINGS = "manage_ticket_settings"
+    MANAGE_SLA = "manage_sla"
     VIEW_ANALYTICS = "view_analytics"
     VIEW_STAFF = "view_staff"
     MANAGE_USERS = "manage_users"
@@ -56,6 +57,8 @@ GRANTS: dict[Perm, frozenset[str]] = {
     Perm.MANAGE_AUTOMATION: frozenset({ADMIN, HEAD, LEAD}),
     # Closing criteria, auto-close, repeat window, custom fields, resolution codes.
     Perm.MANAGE_TICKET_SETTINGS: frozenset({ADMIN, HEAD}),
+    # Production calendars and SLA policies: they move every deadline.
+    Perm.MANAGE_SLA: frozenset({ADMIN, HEAD}),
     Perm.VIEW_ANALYTICS: frozenset({ADMIN, HEAD, LEAD, ANALYST, VIEWER}),
     Perm.VIEW_STAFF: frozenset({ADMIN, HEAD, LEAD}),
     Perm.MANAGE_USERS: frozenset({ADMIN}),

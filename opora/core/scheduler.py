@@ -44,6 +44,8 @@ PERIODIC_JOBS = [
         "opora.accounts.tasks.prune_login_attempts",
         dt.timedelta(hours=24),
     ),
+    PeriodicJob("sla.process_due", "opora.sla.tasks.process_due", dt.timedelta(minutes=1)),
+    PeriodicJob("sla.check_next_year", "opora.sla.tasks.check_next_year", dt.timedelta(hours=24)),
     PeriodicJob(
         "tickets.auto_close_resolved",
         "opora.tickets.tasks.auto_close_resolved",

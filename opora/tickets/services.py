@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from opora.accounts.models import Team, User
 from opora.clients.models import ClientAccount, Contact
 from opora.core.sequences import sequence_next
+from opora.sla import services as sla
 from opora.tickets.models import (
     BlockedSender,
     Category,
@@ -43,6 +44,9 @@ from opora.tickets.models import (
 
 TICKET_NUMBER_START = 10001
 # Fields a person may change with ticket_update.
+# Changes the SLA clocks follow (status moves, and what policies match on).
+SLA_TRACKED_FIELDS = ("status", "type_id", "priority", "channel", "client_id")
+
 UPDATABLE_FIELDS = (
     "status",
     "priority",
@@ -137,6 +141,9 @@ def ticket_create(
     if is_spam:
         event_record(ticket, None, "is_spam", "", _("blocked sender"))
         return ticket
+    # Clocks start before the rules, so a rule that changes the type or priority
+    # shows in the SLA ledger as a re-target at creation time.
+    sla.sla_ticket_started(ticket=ticket)
     automation.rules_run(ticket=ticket, event="created", body=body)
     repeat_contact_check(ticket=ticket)
     if ticket.assignee_id is None:
@@ -316,6 +323,7 @@ def ticket_apply_changes(*, ticket: Ticket, actor: User | None, changes: dict[st
     if unknown:
         raise TypeError(f"ticket_apply_changes cannot change {sorted(unknown)}")
     old_status = ticket.status
+    sla_traits = {name: getattr(ticket, name) for name in SLA_TRACKED_FIELDS}
     new_status = changes.get("status", old_status)
     if new_status != old_status and not ticket.can_move_to(new_status):
         raise ValidationError(
@@ -354,6 +362,9 @@ def ticket_apply_changes(*, ticket: Ticket, actor: User | None, changes: dict[st
             ticket.resolved_at = None
     if changed:
         ticket.save()
+        moved = {k: v for k, v in sla_traits.items() if getattr(ticket, k) != v}
+        if moved:
+            sla.sla_ticket_changed(ticket=ticket, old=moved)
     return changed
 
 
@@ -412,6 +423,7 @@ def ticket_reply(
         if ticket.first_responded_at is None:
             ticket.first_responded_at = message.created_at
             ticket.save(update_fields=["first_responded_at", "updated_at"])
+        sla.sla_ticket_replied(ticket=ticket, now=message.created_at)
         if status is None and ticket.status == Ticket.Status.NEW:
             status = Ticket.Status.OPEN
     if status and status != ticket.status:
@@ -470,6 +482,7 @@ def ticket_client_reply(
         ticket_apply_changes(ticket=ticket, actor=None, changes={"status": Ticket.Status.OPEN})
     else:
         ticket.save(update_fields=["updated_at"])
+    sla.sla_client_wrote(ticket=ticket, now=message.created_at)
     return message
 
 
@@ -568,6 +581,9 @@ def ticket_merge(*, source: Ticket, target: Ticket, actor: User) -> Ticket:
     source.status = Ticket.Status.CLOSED
     source.closed_at = timezone.now()
     source.save()
+    sla.sla_ticket_stopped(
+        ticket=source, reason=_("Merged into %(ref)s") % {"ref": target.reference}
+    )
     event_record(source, actor, "merged", "", target.reference)
     event_record(target, actor, "merged", source.reference, target.reference)
     target.save(update_fields=["updated_at"])
@@ -676,6 +692,7 @@ def ticket_mark_spam(*, ticket: Ticket, actor: User, block_sender: bool = False)
     ticket.status = Ticket.Status.CLOSED
     ticket.closed_at = timezone.now()
     ticket.save()
+    sla.sla_ticket_stopped(ticket=ticket, reason=_("Marked as spam"))
     event_record(ticket, actor, "is_spam", old_status, _("spam"))
     if block_sender and ticket.requester is not None and ticket.requester.email:
         sender_block(pattern=ticket.requester.email, actor=actor, reason=ticket.reference)
@@ -692,6 +709,7 @@ def ticket_unmark_spam(*, ticket: Ticket, actor: User) -> Ticket:
     ticket.status = Ticket.Status.OPEN
     ticket.closed_at = None
     ticket.save()
+    sla.sla_ticket_started(ticket=ticket, now=timezone.now())
     event_record(ticket, actor, "is_spam", _("spam"), Ticket.Status.OPEN.label)
     return ticket
 

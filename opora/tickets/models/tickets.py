@@ -197,6 +197,12 @@ class Ticket(models.Model):
     first_responded_at = models.DateTimeField(_("first response"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    # The SLA summary, kept by opora.sla from the ticket's clocks so the queue
+    # can show and filter SLA state without joining them.
+    sla_due_at = models.DateTimeField(_("SLA due"), null=True, blank=True)
+    sla_warn_at = models.DateTimeField(null=True, blank=True)
+    sla_paused = models.BooleanField(default=False)
+    sla_breached = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = _("ticket")
@@ -212,6 +218,12 @@ class Ticket(models.Model):
                 fields=["resolved_at"],
                 name="ticket_resolved_idx",
                 condition=models.Q(status="resolved"),
+            ),
+            # The queue sorted or filtered by SLA: only tickets with a running clock.
+            models.Index(
+                fields=["sla_due_at"],
+                name="ticket_sla_due_idx",
+                condition=models.Q(sla_due_at__isnull=False),
             ),
         ]
 
