@@ -25,6 +25,7 @@ from opora.accounts.api import router as accounts_router
 from opora.accounts.services import api_token_authenticate
 from opora.core.access import Perm, has_perm
 from opora.core.api import router as core_router
+from opora.sla.api import router as sla_router
 from opora.tickets.api import router as tickets_router
 
 logger = logging.getLogger(__name__)
@@ -170,3 +171,4 @@ def api_not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
 api.add_router("/", accounts_router)
 api.add_router("/", core_router)
 api.add_router("/", tickets_router)
+api.add_router("/", sla_router)

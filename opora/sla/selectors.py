@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -80,6 +81,14 @@ class LedgerLine:
     def counted(self) -> bool:
         return self.kind == "working"
 
+    @property
+    def label(self) -> str:
+        return str(LINE_LABELS.get(self.kind, self.kind))
+
+    @property
+    def length(self) -> str:
+        return duration(self.seconds)
+
 
 LINE_LABELS = {
     "working": gettext_lazy("counted"),
@@ -102,6 +111,14 @@ class ClockView:
     @property
     def label(self) -> str:
         return str(STATE_LABELS[self.state])
+
+    @property
+    def used_text(self) -> str:
+        return duration(self.used)
+
+    @property
+    def budget_text(self) -> str:
+        return duration(self.clock.budget)
 
     @property
     def left(self) -> float:
@@ -230,3 +247,28 @@ def _run(
         )
         for segment in hours.explain(start.timestamp(), end.timestamp(), language)
     ]
+
+
+def ticket_sla_state(ticket: Ticket, now: dt.datetime) -> str:
+    """The queue's SLA state of a ticket, from its summary columns (no clock query)."""
+    if ticket.sla_breached or (ticket.sla_due_at is not None and ticket.sla_due_at <= now):
+        return ClockState.BREACHED
+    if ticket.sla_due_at is not None:
+        if ticket.sla_warn_at is not None and ticket.sla_warn_at <= now:
+            return ClockState.AT_RISK
+        return ClockState.ON_TRACK
+    return ClockState.PAUSED if ticket.sla_paused else ""
+
+
+def sla_queue_filter(state: str, now: dt.datetime) -> Q | None:
+    """The queue filter for one SLA state (None for an unknown state: no filter)."""
+    not_breached = Q(sla_breached=False)
+    return {
+        ClockState.BREACHED: Q(sla_breached=True) | Q(sla_due_at__lte=now),
+        ClockState.AT_RISK: not_breached & Q(sla_due_at__gt=now, sla_warn_at__lte=now),
+        ClockState.ON_TRACK: not_breached & Q(sla_warn_at__gt=now),
+        ClockState.PAUSED: not_breached & Q(sla_paused=True),
+    }.get(state)
+
+
+QUEUE_STATES = (ClockState.BREACHED, ClockState.AT_RISK, ClockState.ON_TRACK, ClockState.PAUSED)

@@ -9,13 +9,14 @@ an illegal status transition) answers 400 `rule_violation` and changes nothing.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from django.db import transaction
 from django.db.models import Model, Prefetch, QuerySet
 from django.db.models.fields.related import ForeignKey
 from django.forms import ChoiceField
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import ValidationError
@@ -26,6 +27,7 @@ from opora.clients.models import ClientAccount, Contact
 from opora.core.access import Perm, ensure_perm
 from opora.core.http import AuthedRequest
 from opora.core.pagination import keyset_page
+from opora.sla.selectors import ticket_sla_state
 from opora.tickets import services
 from opora.tickets.models import Category, Message, ResolutionCode, Ticket, TicketType
 from opora.tickets.selectors import QueueFilter, ticket_queue
@@ -54,12 +56,18 @@ class TicketItemOut(Schema):
     requester_id: int | None
     is_escalated: bool
     tags: list[str]
+    sla_state: str = Field(description='"", "on_track", "at_risk", "breached" or "paused"')
+    sla_due_at: dt.datetime | None
     created_at: dt.datetime
     updated_at: dt.datetime
 
     @staticmethod
     def resolve_type(obj: Ticket) -> str:
         return obj.type.code
+
+    @staticmethod
+    def resolve_sla_state(obj: Ticket) -> str:
+        return ticket_sla_state(obj, timezone.now())
 
     @staticmethod
     def resolve_tags(obj: Ticket) -> list[str]:
@@ -137,6 +145,9 @@ class TicketListIn(Schema):
     q: str = Field("", max_length=250, description="OP-number or words of the subject")
     client: int | None = None
     tag: str = Field("", max_length=50)
+    sla: Literal["", "on_track", "at_risk", "breached", "paused"] = Field(
+        "", description="SLA state of the ticket's nearest deadline"
+    )
     before: int | None = Field(None, ge=1, description="next_before of the previous page")
     limit: int = Field(50, ge=1, le=200)
 
@@ -237,6 +248,7 @@ def ticket_list(request: AuthedRequest, query: Query[TicketListIn]) -> Any:
         team_id=query.team,
         assignee=query.assignee,
         priority=query.priority or "",
+        sla=query.sla,
         q=query.q,
     )
     tickets: QuerySet[Ticket] = (

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from opora.accounts.models import Team, User
 from opora.clients.models import Contact
+from opora.sla.demo import clocks_replay
 from opora.tickets import automation, services
 from opora.tickets.models import (
     Category,
@@ -345,4 +346,6 @@ def seed_tickets(contacts: list[Contact]) -> int:
         )
         TicketEvent.objects.filter(ticket=ticket).update(created_at=now - age)
         RuleRun.objects.filter(ticket=ticket).update(created_at=now - age)
+        ticket.refresh_from_db()
+        clocks_replay(ticket)
     return Ticket.objects.count()

@@ -7,9 +7,11 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.http import QueryDict
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from opora.accounts.models import User
+from opora.sla.selectors import sla_queue_filter
 from opora.tickets.models import SavedView, Ticket, TicketLink
 
 LIST_RELATED = ("type", "client", "requester", "assignee", "team")
@@ -29,6 +31,7 @@ class QueueFilter:
     client_id: int | None = None
     tag: str = ""
     flag: str = ""  # "", "escalated", "repeat"
+    sla: str = ""  # "", or a state of sla.selectors.QUEUE_STATES
     q: str = ""
 
     @classmethod
@@ -42,6 +45,7 @@ class QueueFilter:
             client_id=_int_or_none(params.get("client")),
             tag=params.get("tag", "").strip().lower(),
             flag=params.get("flag", ""),
+            sla=params.get("sla", ""),
             q=params.get("q", ""),
         )
 
@@ -76,6 +80,10 @@ def ticket_queue(*, user: User, filters: QueueFilter) -> QuerySet[Ticket]:
         tickets = tickets.filter(is_escalated=True)
     elif filters.flag == "repeat":
         tickets = tickets.filter(is_repeat=True)
+    if filters.sla:
+        condition = sla_queue_filter(filters.sla, timezone.now())
+        if condition is not None:
+            tickets = tickets.filter(condition)
     if filters.q:
         query = filters.q.strip()
         number = query.upper().removeprefix("OP-")

@@ -18,6 +18,7 @@ from opora.clients.models import Contact
 from opora.clients.services import contact_find_or_create
 from opora.core.access import Perm, has_perm, require_perm
 from opora.core.forms import apply_validation_error
+from opora.sla import selectors as sla_selectors
 from opora.core.http import AuthedRequest
 from opora.core.pagination import keyset_page
 from opora.tickets import automation, services
@@ -73,6 +74,7 @@ def queue(request: AuthedRequest) -> HttpResponse:
         "saved_view_form": SavedViewForm(initial={"query": query.urlencode()}),
         "can_work": has_perm(request.user, Perm.WORK_TICKETS),
         "assignees": staff_who_work_tickets(),
+        "sla_states": [(s, sla_selectors.STATE_LABELS[s]) for s in sla_selectors.QUEUE_STATES],
     }
     template = "tickets/queue.html#results" if request.htmx else "tickets/queue.html"
     return render(request, template, ctx)
@@ -196,6 +198,7 @@ def _detail_context(request: AuthedRequest, ticket: Ticket, **forms: Any) -> dic
         "cc": list(ticket.cc.all()),
         "is_following": any(u.pk == request.user.pk for u in followers),
         "can_work": has_perm(request.user, Perm.WORK_TICKETS),
+        "sla_clocks": sla_selectors.ticket_clocks(ticket),
     }
     if ctx["can_work"]:
         ctx.update(
