@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 

@@ -18,9 +18,9 @@ from opora.clients.models import Contact
 from opora.clients.services import contact_find_or_create
 from opora.core.access import Perm, has_perm, require_perm
 from opora.core.forms import apply_validation_error
-from opora.sla import selectors as sla_selectors
 from opora.core.http import AuthedRequest
 from opora.core.pagination import keyset_page
+from opora.sla import selectors as sla_selectors
 from opora.tickets import automation, services
 from opora.tickets.forms import (
     BulkForm,
