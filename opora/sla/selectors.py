@@ -23,7 +23,7 @@ from opora.sla.services import clock_working_time
 from opora.tickets.models import Ticket
 
 # The order the panel lists targets in.
-KIND_ORDER = {
+KIND_ORDER: dict[str, int] = {
     Target.Kind.FIRST_RESPONSE: 0,
     Target.Kind.NEXT_RESPONSE: 1,
     Target.Kind.RESOLUTION: 2,
