@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -189,7 +190,9 @@ class WorkingTime:
     _covered_until: float = field(init=False, default=0.0)  # Jan 1 after _last_year
 
     def __post_init__(self) -> None:
+        self._exceptions = dict(self.spec.exceptions)
         if self.spec.always_open:
+            self._zone = ZoneInfo("UTC")
             return
         try:
             self._zone = ZoneInfo(self.spec.time_zone)
@@ -203,12 +206,13 @@ class WorkingTime:
             raise CalendarError("the calendar has no working hours")
         if self.spec.country and not known_country(self.spec.country):
             raise CalendarError(f"unknown country «{self.spec.country}»")
-        self._exceptions = dict(self.spec.exceptions)
 
     # --- What a date is ---------------------------------------------------
 
     def day(self, date: dt.date, language: str = "") -> tuple[DayKind, str]:
         """The kind of a date and the note explaining it (a holiday's name, a decree)."""
+        if self.spec.always_open:
+            return DayKind.WORKING, ""
         exception = self._exceptions.get(date)
         if exception is None and self.spec.country:
             exception = country_baseline(self.spec.country, date.year, language).get(date)
@@ -226,6 +230,8 @@ class WorkingTime:
 
     def hours_of(self, date: dt.date) -> tuple[Interval, ...]:
         """The working intervals of a date, after holidays and shortening."""
+        if self.spec.always_open:
+            return ((0, MINUTES_PER_DAY),)
         kind, _ = self.day(date)
         if kind in (DayKind.HOLIDAY, DayKind.DAY_OFF, DayKind.WEEKEND):
             return ()
@@ -305,19 +311,20 @@ class WorkingTime:
 
     def add(self, start: float, seconds: float) -> float:
         """The instant when `seconds` of working time have passed since `start`."""
+        if not math.isfinite(seconds) or seconds < 0:
+            raise ValueError("a budget must be a finite number of seconds, not negative")
         if self.spec.always_open:
             return start + seconds
-        if seconds < 0:
-            raise ValueError("a budget cannot be negative")
         self._cover_instant(start)
         i = bisect_right(self._ends, start)
+        grown = 0
         while i >= len(self._ends):
-            self._grow()
+            grown = self._grow(grown)
         first_start = self._starts[i]
         begin_total = self._totals[i] - (self._ends[i] - first_start)
         target = begin_total + max(start - first_start, 0.0) + seconds
         while self._totals[-1] < target:
-            self._grow()
+            grown = self._grow(grown)
         j = bisect_left(self._totals, target, lo=i)
         return self._ends[j] - (self._totals[j] - target)
 
@@ -331,10 +338,12 @@ class WorkingTime:
         self._cover_instant(end)
         return self.position(end) - self.position(start)
 
-    def _grow(self) -> None:
-        if self._last_year - self._first_year > MAX_YEARS_AHEAD:
-            raise CalendarError("the calendar has no working time ahead")
+    def _grow(self, grown: int) -> int:
+        """Compile one more year; a search that needs over MAX_YEARS_AHEAD of them gives up."""
+        if grown >= MAX_YEARS_AHEAD:
+            raise CalendarError("no working time within 30 years of the start")
         self._cover(self._first_year, self._last_year + 1)
+        return grown + 1
 
     # --- datetime wrappers ------------------------------------------------------
 
@@ -432,7 +441,12 @@ def sla_deadline(
     calendar: WorkingTime, start: dt.datetime, budget_seconds: float, cap_seconds: float | None
 ) -> dt.datetime:
     """The earlier of the business-time deadline and the calendar-time cap."""
-    due = calendar.add(start.timestamp(), budget_seconds)
+    try:
+        due = calendar.add(start.timestamp(), budget_seconds)
+    except CalendarError:
+        if cap_seconds is None:
+            raise
+        due = math.inf  # the cap comes first whatever lies beyond the horizon
     if cap_seconds is not None:
         due = min(due, start.timestamp() + cap_seconds)
     return dt.datetime.fromtimestamp(due, start.tzinfo)

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from opora.sla.engine import WorkingTime
 from opora.sla.models import Clock, ClockEvent, Target
-from opora.sla.services import clock_working_time
+from opora.sla.services import clock_working_time, duration
 from opora.tickets.models import Ticket
 
 # The order the panel lists targets in.
@@ -87,7 +87,7 @@ class LedgerLine:
 
     @property
     def length(self) -> str:
-        return duration(self.seconds)
+        return duration(self.seconds, days=not self.counted)
 
 
 LINE_LABELS = {
@@ -114,11 +114,11 @@ class ClockView:
 
     @property
     def used_text(self) -> str:
-        return duration(self.used)
+        return duration(self.used, days=False)
 
     @property
     def budget_text(self) -> str:
-        return duration(self.clock.budget)
+        return duration(self.clock.budget, days=False)
 
     @property
     def left(self) -> float:
@@ -135,42 +135,32 @@ class ClockView:
                 }
             return _("Met at %(met)s with %(left)s of the budget to spare.") % {
                 "met": _when(clock.met_at),
-                "left": duration(self.left),
+                "left": duration(self.left, days=False),
             }
         if self.state == ClockState.BREACHED:
             due = clock.breached_at or clock.due_at
-            return _("The budget ran out at %(due)s.") % {"due": _when(due) if due else "—"}
+            when = _when(due) if due else "—"
+            if clock.cap_days and self.used < clock.budget - 60:
+                return _("The cap of %(days)s calendar days ran out at %(due)s.") % {
+                    "days": clock.cap_days,
+                    "due": when,
+                }
+            return _("The budget ran out at %(due)s.") % {"due": when}
         if self.state == ClockState.PAUSED:
-            return _("Paused with %(left)s of the budget left.") % {"left": duration(self.left)}
+            return _("Paused with %(left)s of the budget left.") % {
+                "left": duration(self.left, days=False)
+            }
         if self.state == ClockState.CANCELLED:
             return _("No longer counted.")
         return _("%(used)s of %(budget)s used; due at %(due)s.") % {
-            "used": duration(self.used),
-            "budget": duration(clock.budget),
+            "used": duration(self.used, days=False),
+            "budget": duration(clock.budget, days=False),
             "due": _when(clock.due_at) if clock.due_at else "—",
         }
 
 
 def _when(moment: dt.datetime) -> str:
     return timezone.localtime(moment).strftime("%d.%m.%Y %H:%M")
-
-
-def duration(seconds: float) -> str:
-    """«4 h 05 min», «15 min», «2 d 3 h» — for budgets and what is left of them."""
-    minutes = round(seconds / 60)
-    days, rest = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(rest, 60)
-    if days:
-        return (
-            _("%(d)s d %(h)s h") % {"d": days, "h": hours} if hours else _("%(d)s d") % {"d": days}
-        )
-    if hours:
-        return (
-            _("%(h)s h %(m)02d min") % {"h": hours, "m": minutes}
-            if minutes
-            else _("%(h)s h") % {"h": hours}
-        )
-    return _("%(m)s min") % {"m": minutes}
 
 
 def ticket_clocks(
@@ -250,24 +240,32 @@ def _run(
 
 
 def ticket_sla_state(ticket: Ticket, now: dt.datetime) -> str:
-    """The queue's SLA state of a ticket, from its summary columns (no clock query)."""
-    if ticket.sla_breached or (ticket.sla_due_at is not None and ticket.sla_due_at <= now):
-        return ClockState.BREACHED
+    """The queue's SLA state of a ticket, from its summary columns (no clock query).
+
+    It follows the nearest running deadline; a target breached earlier (say a
+    late first response) shows separately through `ticket.sla_breached`.
+    """
     if ticket.sla_due_at is not None:
+        if ticket.sla_due_at <= now:
+            return ClockState.BREACHED
         if ticket.sla_warn_at is not None and ticket.sla_warn_at <= now:
             return ClockState.AT_RISK
         return ClockState.ON_TRACK
-    return ClockState.PAUSED if ticket.sla_paused else ""
+    if ticket.sla_paused:
+        return ClockState.PAUSED
+    return ClockState.BREACHED if ticket.sla_breached else ""
 
 
 def sla_queue_filter(state: str, now: dt.datetime) -> Q | None:
-    """The queue filter for one SLA state (None for an unknown state: no filter)."""
-    not_breached = Q(sla_breached=False)
+    """The queue filter for one SLA state (None for an unknown state: no filter).
+
+    «Breached» lists every ticket with a breach, running or already recorded.
+    """
     return {
         ClockState.BREACHED: Q(sla_breached=True) | Q(sla_due_at__lte=now),
-        ClockState.AT_RISK: not_breached & Q(sla_due_at__gt=now, sla_warn_at__lte=now),
-        ClockState.ON_TRACK: not_breached & Q(sla_warn_at__gt=now),
-        ClockState.PAUSED: not_breached & Q(sla_paused=True),
+        ClockState.AT_RISK: Q(sla_due_at__gt=now, sla_warn_at__lte=now),
+        ClockState.ON_TRACK: Q(sla_warn_at__gt=now),
+        ClockState.PAUSED: Q(sla_paused=True),
     }.get(state)
 
 

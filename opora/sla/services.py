@@ -231,9 +231,28 @@ def _log(clock: Clock, kind: str, at: dt.datetime, note: str = "") -> None:
     ClockEvent.objects.create(clock=clock, kind=kind, at=at, note=note[:250])
 
 
+def duration(seconds: float, *, days: bool = True) -> str:
+    """«4 h 05 min», «15 min», «2 d 3 h»; business budgets read in hours (days=False)."""
+    minutes = round(seconds / 60)
+    whole_days, rest = divmod(minutes, 24 * 60) if days else (0, minutes)
+    hours, minutes = divmod(rest, 60)
+    if whole_days:
+        if hours:
+            return _("%(d)s d %(h)s h") % {"d": whole_days, "h": hours}
+        return _("%(d)s d") % {"d": whole_days}
+    if hours:
+        if minutes:
+            return _("%(h)s h %(m)02d min") % {"h": hours, "m": minutes}
+        return _("%(h)s h") % {"h": hours}
+    return _("%(m)s min") % {"m": minutes}
+
+
 def _describe(target: Target | Clock) -> str:
     clock = _("business hours") if target.clock == Target.Clock.BUSINESS else _("24×7")
-    text = _("%(minutes)s min, %(clock)s") % {"minutes": target.minutes, "clock": clock}
+    text = _("%(budget)s, %(clock)s") % {
+        "budget": duration(target.minutes * 60, days=False),
+        "clock": clock,
+    }
     if target.cap_days:
         text += ", " + _("at most %(days)s calendar days") % {"days": target.cap_days}
     return text

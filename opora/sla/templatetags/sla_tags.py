@@ -21,4 +21,5 @@ def sla_badge(ticket: Ticket) -> dict[str, Any]:
         "state": state,
         "label": STATE_LABELS.get(state, ""),
         "due_at": ticket.sla_due_at,
+        "breached_before": ticket.sla_breached and state != "breached",
     }

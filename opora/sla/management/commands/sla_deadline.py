@@ -14,7 +14,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from opora.sla.engine import CalendarError, CalendarSpec, WorkingTime, parse_hours, weekdays_week
+from opora.sla.engine import (
+    CalendarError,
+    CalendarSpec,
+    WorkingTime,
+    parse_hours,
+    sla_deadline,
+    weekdays_week,
+)
 from opora.sla.shipped import shipped_exceptions
 
 
@@ -60,11 +67,8 @@ def _deadline(options: dict[str, Any]) -> dt.datetime:
         country=country,
         exceptions=shipped_exceptions(country),
     )
-    hours = WorkingTime(spec)
-    due = hours.add(start.timestamp(), minutes * 60)
-    if cap_days is not None:
-        due = min(due, start.timestamp() + cap_days * 86400)
-    return dt.datetime.fromtimestamp(due, zone)
+    cap = None if cap_days is None else cap_days * 86400
+    return sla_deadline(WorkingTime(spec), start, minutes * 60, cap).astimezone(zone)
 
 
 def _number(text: str, name: str) -> float:
