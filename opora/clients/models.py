@@ -27,6 +27,7 @@ class ClientAccount(models.Model):
         on_delete=models.SET_NULL,
         related_name="curated_accounts",
     )
+
     class SupportPlan(models.TextChoices):
         """The client's support contract level; SLA policies may match on it."""
 

@@ -11,11 +11,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from opora.accounts.models import Team, User
 from opora.core.audit import audit_record, diff, snapshot
@@ -73,7 +75,9 @@ def _hhmm(minute: int) -> str:
 
 
 WEEKDAYS = (
-    _("Monday"), _("Tuesday"), _("Wednesday"), _("Thursday"), _("Friday"), _("Saturday"), _("Sunday"),
+    gettext_lazy("Monday"), gettext_lazy("Tuesday"), gettext_lazy("Wednesday"),
+    gettext_lazy("Thursday"), gettext_lazy("Friday"), gettext_lazy("Saturday"),
+    gettext_lazy("Sunday"),
 )  # fmt: skip
 
 
@@ -319,8 +323,9 @@ def calendar_year(calendar: Calendar, year: int) -> dict[str, Any]:
         months.append(
             {"number": month, "first_weekday": dt.date(year, month, 1).weekday(), "days": days}
         )
-    start = dt.datetime(year, 1, 1, tzinfo=dt.UTC).timestamp()
-    end = dt.datetime(year + 1, 1, 1, tzinfo=dt.UTC).timestamp()
+    zone = ZoneInfo(calendar.time_zone)
+    start = dt.datetime(year, 1, 1, tzinfo=zone).timestamp()
+    end = dt.datetime(year + 1, 1, 1, tzinfo=zone).timestamp()
     year_row = CalendarYear.objects.filter(calendar=calendar, year=year).first()
     return {
         "year": year,

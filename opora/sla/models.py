@@ -76,7 +76,7 @@ class CalendarException(models.Model):
     class Kind(models.TextChoices):
         # The values are the engine's ExceptionKind (tests check they agree).
         HOLIDAY = "holiday", _("Holiday")
-        DAY_OFF = "day_off", _("Day off (transferred)")
+        DAY_OFF = "day_off", _("Day off")
         WORKING = "working", _("Working day")
         SHORTENED = "shortened", _("Shortened day")
 

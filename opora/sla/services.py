@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -82,22 +83,26 @@ def calendar_spec(calendar: Calendar) -> CalendarSpec:
     )
 
 
-_compiled: dict[int, tuple[int, WorkingTime]] = {}
+_compiled: dict[int, tuple[tuple[int, dt.datetime], WorkingTime]] = {}
 
 
 def working_time(calendar_id: int | None) -> WorkingTime:
-    """The compiled working time of a calendar, cached per process by (id, version)."""
+    """The compiled working time of a calendar, cached per process by (id, version, updated).
+
+    `updated_at` joins the key so a re-used id (a rolled-back test, a restored
+    backup) never finds another calendar's hours.
+    """
     if calendar_id is None:
         return ROUND_THE_CLOCK
     cached = _compiled.get(calendar_id)
-    version = Calendar.objects.filter(pk=calendar_id).values_list("version", flat=True).first()
-    if version is None:
+    stamp = Calendar.objects.filter(pk=calendar_id).values_list("version", "updated_at").first()
+    if stamp is None:
         return ROUND_THE_CLOCK
-    if cached and cached[0] == version:
+    if cached and cached[0] == stamp:
         return cached[1]
     calendar = Calendar.objects.select_related("parent").get(pk=calendar_id)
     compiled = compile_calendar(calendar_spec(calendar))
-    _compiled[calendar_id] = (version, compiled)
+    _compiled[calendar_id] = (stamp, compiled)
     return compiled
 
 
@@ -110,8 +115,6 @@ def calendar_touch(calendar: Calendar) -> list[int]:
             Calendar.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)
         )
         ids.extend(pk for pk in frontier if pk not in ids)
-    from django.db.models import F
-
     Calendar.objects.filter(pk__in=ids).update(version=F("version") + 1)
     return ids
 
@@ -592,14 +595,38 @@ def _escalate(clock: Clock) -> None:
 RECOMPUTE_BATCH = 5000
 
 
-def sla_recompute(*, calendar_ids: Sequence[int] | None = None) -> int:
+def sla_recompute(*, calendar_ids: Sequence[int] | None = None, workers: int = 1) -> int:
     """Recompute due and warning times of every running clock (on these calendars).
 
     Streams clocks in ticket order, computes in memory with the compiled
-    calendars, and writes back in batches with one statement per batch;
-    the tickets' summaries follow in the same batch. Returns clocks updated.
+    calendars, and writes back what changed in batches, one statement per
+    batch, the tickets' summaries with them. Returns the clocks that changed.
+
+    On PostgreSQL `workers` > 1 splits the tickets by id modulo and runs the
+    parts in threads, each on its own connection: the database does most of
+    the work, so two cores finish about twice as fast. (Threads cannot see a
+    test's uncommitted rows, so tests use one worker.)
     """
+    from django.db import connection
+
+    if workers <= 1 or connection.vendor != "postgresql":
+        return _recompute_part(calendar_ids, 0, 1)
+    from concurrent.futures import ThreadPoolExecutor
+
+    def run(part: int) -> int:
+        try:
+            return _recompute_part(calendar_ids, part, workers)
+        finally:
+            connection.close()  # this thread's own connection
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return sum(pool.map(run, range(workers)))
+
+
+def _recompute_part(calendar_ids: Sequence[int] | None, part: int, parts: int) -> int:
     clocks = Clock.objects.filter(state=Clock.State.RUNNING).order_by("ticket_id", "pk")
+    if parts > 1:
+        clocks = clocks.annotate(part=F("ticket_id") % parts).filter(part=part)
     if calendar_ids is not None:
         ticket_ids = Clock.objects.filter(
             state=Clock.State.RUNNING, calendar_id__in=calendar_ids
@@ -607,26 +634,19 @@ def sla_recompute(*, calendar_ids: Sequence[int] | None = None) -> int:
         clocks = clocks.filter(ticket_id__in=ticket_ids)
     rows = clocks.values_list(
         "pk", "ticket_id", "run_started_at", "consumed", "consumed_calendar",
-        "minutes", "clock", "calendar_id", "cap_days", "warn_percent",
+        "minutes", "clock", "calendar_id", "cap_days", "warn_percent", "due_at", "warn_at",
     )  # fmt: skip
     hours_by_calendar: dict[int | None, WorkingTime] = {}
     clock_rows: list[tuple[int, dt.datetime, dt.datetime]] = []
     ticket_rows: list[tuple[int, dt.datetime, dt.datetime]] = []
-    current: list[Any] = [None, None, None]  # ticket id, min due, min warn
+    # The ticket being summed up: id, earliest due, earliest warning, anything changed.
+    current: list[Any] = [None, None, None, False]
     updated = 0
     probe = Clock()
     for (
-        pk,
-        ticket_id,
-        run_started_at,
-        consumed,
-        consumed_cal,
-        minutes,
-        kind,
-        cal_id,
-        cap,
-        warn,
-    ) in rows.iterator(chunk_size=RECOMPUTE_BATCH):
+        pk, ticket_id, run_started_at, consumed, consumed_cal,
+        minutes, kind, cal_id, cap, warn, old_due, old_warn,
+    ) in rows.iterator(chunk_size=RECOMPUTE_BATCH):  # fmt: skip
         key = None if kind == Target.Clock.ROUND_THE_CLOCK else cal_id
         if key not in hours_by_calendar:
             hours_by_calendar[key] = working_time(key) if key is not None else ROUND_THE_CLOCK
@@ -635,17 +655,20 @@ def sla_recompute(*, calendar_ids: Sequence[int] | None = None) -> int:
         )  # fmt: skip
         probe.minutes, probe.cap_days, probe.warn_percent = minutes, cap, warn
         due, warn_at = clock_schedule(probe, hours_by_calendar[key])
-        clock_rows.append((pk, due, warn_at))
+        changed = due != old_due or warn_at != old_warn
+        if changed:
+            clock_rows.append((pk, due, warn_at))
         if current[0] != ticket_id:
-            if current[0] is not None:
+            if current[3]:
                 ticket_rows.append((current[0], current[1], current[2]))
-            current = [ticket_id, due, warn_at]
+            current = [ticket_id, due, warn_at, changed]
         else:
             current[1], current[2] = min(current[1], due), min(current[2], warn_at)
+            current[3] = current[3] or changed
         if len(clock_rows) >= RECOMPUTE_BATCH:
             updated += _write_schedules(clock_rows, ticket_rows)
             clock_rows, ticket_rows = [], []
-    if current[0] is not None:
+    if current[3]:
         ticket_rows.append((current[0], current[1], current[2]))
     updated += _write_schedules(clock_rows, ticket_rows)
     return updated

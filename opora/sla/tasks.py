@@ -19,7 +19,8 @@ def recompute(*, calendar_ids: list[int] | None = None, rematch: bool = False) -
     from opora.sla.services import sla_recompute, sla_rematch
 
     rematched = sla_rematch() if rematch else 0
-    return f"rematched {rematched}, recomputed {sla_recompute(calendar_ids=calendar_ids)}"
+    recomputed = sla_recompute(calendar_ids=calendar_ids, workers=2)
+    return f"rematched {rematched}, recomputed {recomputed}"
 
 
 @task()
