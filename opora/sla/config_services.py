@@ -403,7 +403,7 @@ def policy_save(
         if target["minutes"] is None or target["minutes"] <= 0:
             errors["targets"] = _("A target's budget must be more than zero minutes.")
     if not 1 <= policy.warn_percent <= 99:
-        errors["warn_percent"] = _("Warn somewhere between 1% and 99% of the budget.")
+        errors["warn_percent"] = _("Warn somewhere between 1 and 99 percent of the budget.")
     if errors:
         raise ValidationError(errors)
     policy.full_clean()

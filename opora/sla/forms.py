@@ -167,7 +167,7 @@ class PolicyForm(forms.Form):
         empty_label=gettext_lazy("— the queue's calendar, else the default one —"),
     )
     warn_percent = forms.IntegerField(
-        label=gettext_lazy("Warn at, % of the budget"),
+        label=gettext_lazy("Warn at, percent of the budget"),
         min_value=0,
         max_value=100,
         widget=NUMBER,

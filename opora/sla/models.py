@@ -157,7 +157,7 @@ class Policy(models.Model):
         on_delete=models.PROTECT,
         help_text=_("Empty: the queue's calendar, else the default one."),
     )
-    warn_percent = models.PositiveSmallIntegerField(_("warn at, % of the budget"), default=80)
+    warn_percent = models.PositiveSmallIntegerField(_("warn at, percent of the budget"), default=80)
     breach_assign_to = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("on breach, reassign to"),

@@ -45,7 +45,11 @@ def test_the_api_explains_each_deadline_with_its_ledger(emergency: Ticket, opera
         response = api(operator).get(f"/api/v1/tickets/{emergency.number}/sla")
     assert response.status_code == 200, response.content
     first, resolution = response.json()
-    assert (first["target"], first["state"], first["clock"]) == ("first_response", "on_track", "24x7")
+    assert (first["target"], first["state"], first["clock"]) == (
+        "first_response",
+        "on_track",
+        "24x7",
+    )
     assert first["due_at"].startswith("2025-12-30T14:45:00")  # 17:45 Moscow, in UTC
     assert resolution["policy"] == "Экстренные"
     assert resolution["budget_minutes"] == 240
