@@ -560,7 +560,11 @@ def _escalate(clock: Clock) -> None:
     from opora.tickets import tasks as ticket_tasks
     from opora.tickets.services import event_record, ticket_apply_changes
 
-    ticket = Ticket.objects.select_for_update().select_related("team__lead").get(pk=clock.ticket_id)
+    ticket = (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("team__lead")
+        .get(pk=clock.ticket_id)
+    )
     event_record(
         ticket, None, "sla", "", _("%(target)s breached") % {"target": clock.get_kind_display()}
     )
@@ -604,12 +608,12 @@ def sla_recompute(*, calendar_ids: Sequence[int] | None = None, workers: int = 1
 
     On PostgreSQL `workers` > 1 splits the tickets by id modulo and runs the
     parts in threads, each on its own connection: the database does most of
-    the work, so two cores finish about twice as fast. (Threads cannot see a
-    test's uncommitted rows, so tests use one worker.)
+    the work, so two cores finish about twice as fast. Inside a transaction
+    it stays on one connection: other connections could not see its rows.
     """
     from django.db import connection
 
-    if workers <= 1 or connection.vendor != "postgresql":
+    if workers <= 1 or connection.vendor != "postgresql" or connection.in_atomic_block:
         return _recompute_part(calendar_ids, 0, 1)
     from concurrent.futures import ThreadPoolExecutor
 
@@ -744,7 +748,9 @@ def sla_rematch(*, now: dt.datetime | None = None) -> int:
         if {k: v for k, v in have.items()} == want:
             continue
         with transaction.atomic():
-            ticket = Ticket.objects.select_for_update().select_related("client").get(pk=pk)
+            ticket = (
+                Ticket.objects.select_for_update(of=("self",)).select_related("client").get(pk=pk)
+            )
             clocks = _active_clocks(ticket)
             _retarget(ticket, clocks, now)
             ticket_summary_refresh(ticket, clocks)

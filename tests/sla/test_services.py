@@ -360,3 +360,32 @@ def test_from_september_a_missing_decree_marks_next_year_provisional_and_warns_o
     config_services.calendar_years_check(today=dt.date(2027, 9, 2))
     assert len(mailoutbox) == 1
     assert CalendarYear.objects.get(year=2028).warned_at is not None
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_recompute_in_two_threads_writes_every_ticket_once(contact: Contact) -> None:
+    # Committed rows, so the worker threads' own connections see them on PostgreSQL
+    # (SQLite runs the same call in one thread). Browser tests before this one may have
+    # flushed the migration-seeded rows, so make sure of them.
+    standard, _ = TicketType.objects.get_or_create(
+        code="standard", defaults={"name": "Стандартное"}
+    )
+    calendar, _ = Calendar.objects.get_or_create(
+        name="Производственный календарь РФ", defaults={"country": "RU", "is_default": True}
+    )
+    policy, _ = Policy.objects.get_or_create(name="Стандартные", defaults={"calendar": calendar})
+    policy.ticket_types.add(standard)
+    Target.objects.get_or_create(
+        policy=policy,
+        kind="resolution",
+        defaults={"minutes": 1440, "clock": "business", "cap_days": 5},
+    )
+    with time_machine.travel(at(2025, 11, 25, 10, 0), tick=False):
+        tickets = [open_ticket(contact, "standard") for _ in range(5)]
+    Clock.objects.update(due_at=None, warn_at=None)
+    Ticket.objects.update(sla_due_at=None, sla_warn_at=None)
+    assert services.sla_recompute(workers=2) == 5
+    assert services.sla_recompute(workers=2) == 0  # nothing moved, nothing written
+    for ticket in tickets:
+        ticket.refresh_from_db()
+        assert ticket.sla_due_at == at(2025, 11, 27, 16, 0)
