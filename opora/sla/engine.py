@@ -309,6 +309,14 @@ class WorkingTime:
         start, end = self._starts[i], self._ends[i]
         return self._totals[i] - (end - start) + min(instant - start, end - start)
 
+    def is_working(self, instant: float) -> bool:
+        """Whether `instant` falls inside working hours."""
+        if self.spec.always_open:
+            return True
+        self._cover_instant(instant)
+        i = bisect_right(self._starts, instant) - 1
+        return i >= 0 and instant < self._ends[i]
+
     def add(self, start: float, seconds: float) -> float:
         """The instant when `seconds` of working time have passed since `start`."""
         if not math.isfinite(seconds) or seconds < 0:

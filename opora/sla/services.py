@@ -119,13 +119,18 @@ def calendar_touch(calendar: Calendar) -> list[int]:
     return ids
 
 
+def default_calendar_id_any() -> int | None:
+    """The default calendar (for questions not about one ticket)."""
+    return Calendar.objects.filter(is_default=True).values_list("pk", flat=True).first()
+
+
 def default_calendar_id(ticket: Ticket) -> int | None:
     """The queue's calendar if it has one, else the default calendar."""
     if ticket.team_id is not None:
         own = Calendar.objects.filter(teams=ticket.team_id).values_list("pk", flat=True).first()
         if own is not None:
             return own
-    return Calendar.objects.filter(is_default=True).values_list("pk", flat=True).first()
+    return default_calendar_id_any()
 
 
 # --- Policies -------------------------------------------------------------------

@@ -17,9 +17,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
@@ -254,14 +252,17 @@ def _yes_no(text: str) -> str:
     raise ValidationError(_("Enter «yes» or «no»."))
 
 
-def is_business_hours(at: dt.datetime) -> bool:
-    """Monday–Friday 09:00–18:00 in the company's time zone.
+def is_business_hours(at: dt.datetime, ticket: Ticket | None = None) -> bool:
+    """Whether `at` is working time on the ticket's queue calendar (else the default one).
 
-    The production calendar (holidays, moved working days) arrives with the
-    SLA calendars, which will answer this for rules as well.
+    The production calendar decides: holidays, moved and shortened days count.
     """
-    local = at.astimezone(ZoneInfo(settings.TIME_ZONE))
-    return local.weekday() < 5 and 9 <= local.hour < 18
+    from opora.sla import services as sla
+
+    calendar_id = (
+        sla.default_calendar_id(ticket) if ticket is not None else sla.default_calendar_id_any()
+    )
+    return sla.working_time(calendar_id).is_working(at.timestamp())
 
 
 EQUALITY = ("is", "is_not")
@@ -329,7 +330,7 @@ RULE_FIELDS: dict[str, RuleField] = {
         gettext_lazy("Within business hours (yes/no)"),
         EQUALITY,
         _yes_no,
-        lambda t, b: "yes" if is_business_hours(timezone.now()) else "no",
+        lambda t, b: "yes" if is_business_hours(timezone.now(), t) else "no",
     ),
 }
 

@@ -696,10 +696,13 @@ def test_assign_auto_keeps_the_assignee_when_nobody_in_the_queue_can_take_the_ti
         (dt.datetime(2025, 6, 20, 18, 0, tzinfo=MOSCOW), False),
         (dt.datetime(2025, 6, 16, 6, 30, tzinfo=dt.UTC), True),  # 09:30 in Moscow
         (dt.datetime(2025, 6, 16, 22, 0, tzinfo=dt.UTC), False),  # Tuesday 01:00 in Moscow
+        (dt.datetime(2025, 6, 12, 10, 0, tzinfo=MOSCOW), False),  # Russia Day, a Thursday
+        (dt.datetime(2025, 11, 1, 10, 0, tzinfo=MOSCOW), True),  # a Saturday worked by decree
+        (dt.datetime(2025, 11, 1, 17, 30, tzinfo=MOSCOW), False),  # …and shortened by an hour
     ],
 )
-def test_business_hours_are_weekdays_from_nine_to_six_in_moscow(
-    moment: dt.datetime, expected: bool
+def test_business_hours_follow_the_production_calendar_in_moscow(
+    db: None, moment: dt.datetime, expected: bool
 ) -> None:
     assert automation.is_business_hours(moment) is expected
 
