@@ -362,7 +362,7 @@ def test_from_september_a_missing_decree_marks_next_year_provisional_and_warns_o
     assert CalendarYear.objects.get(year=2028).warned_at is not None
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_recompute_in_two_threads_writes_every_ticket_once(contact: Contact) -> None:
     # Committed rows, so the worker threads' own connections see them on PostgreSQL
     # (SQLite runs the same call in one thread). Browser tests before this one may have
