@@ -22,10 +22,22 @@ from django.utils.translation import gettext_lazy
 from opora.accounts.models import Team, User
 from opora.core.audit import audit_record, diff, snapshot
 from opora.sla import tasks
-from opora.sla.engine import CalendarError, DayKind, WorkingTime, known_country, parse_hours
+from opora.sla.engine import (
+    CalendarError,
+    CalendarSpec,
+    DayKind,
+    WorkingTime,
+    known_country,
+    parse_hours,
+)
 from opora.sla.importers import CalendarImportError, ImportedDay, parse_isdayoff, parse_xmlcalendar
 from opora.sla.models import Calendar, CalendarException, CalendarYear, Policy, Target
-from opora.sla.services import calendar_spec, calendar_touch, week_from_json, working_time
+from opora.sla.services import (
+    calendar_touch,
+    holiday_language,
+    week_from_json,
+    working_time,
+)
 
 CALENDAR_FIELDS = (
     "name",
@@ -94,10 +106,11 @@ def _calendar_check(calendar: Calendar) -> None:
         node = node.parent
     if not calendar.is_round_the_clock:
         try:
-            if not any(week_from_json(calendar.week)):
+            week = week_from_json(calendar.week)
+            if not any(week):
                 errors["week"] = _("Give at least one working interval in the week.")
-            elif calendar.pk:
-                WorkingTime(calendar_spec(calendar))  # raises on a bad zone or country
+            else:  # raises on a bad time zone
+                WorkingTime(CalendarSpec(time_zone=calendar.time_zone, week=week))
         except CalendarError as error:
             errors.setdefault("time_zone", str(error))
     if errors:
@@ -145,7 +158,6 @@ def calendar_save(
     calendar.save()
     if teams is not None:
         calendar.teams.set(list(teams))
-    _calendar_check(calendar)
     changes = diff(before, _calendar_snapshot(calendar))
     if changes:
         action = "calendar.create" if creating else "calendar.update"
@@ -308,13 +320,14 @@ def calendar_year(calendar: Calendar, year: int) -> dict[str, Any]:
     """Every date of the year with its kind and note, plus the year's totals."""
     hours = working_time(calendar.pk)
     own = {row.date: row for row in calendar.exceptions.filter(date__year=year)}
+    language = holiday_language()
     months = []
     working_days = shortened = 0
     for month in range(1, 13):
         days = []
         date = dt.date(year, month, 1)
         while date.month == month:
-            kind, note = hours.day(date, "ru" if _lang() == "ru" else "en_US")
+            kind, note = hours.day(date, language)
             if kind in (DayKind.WORKING, DayKind.SHORTENED, DayKind.WORKING_WEEKEND):
                 working_days += 1
             shortened += kind == DayKind.SHORTENED
@@ -345,12 +358,6 @@ def _has_decree(calendar: Calendar, year: int) -> bool:
             return True
         node = node.parent
     return False
-
-
-def _lang() -> str:
-    from django.utils.translation import get_language
-
-    return (get_language() or "ru")[:2]
 
 
 # --- Policies -----------------------------------------------------------------------

@@ -399,15 +399,15 @@ class WorkingTime:
             midnight = self._wall(local.date(), MINUTES_PER_DAY)
             stop = min(midnight, end)
             kind, note = self.day(local.date(), language)
-            label = {
-                DayKind.HOLIDAY: "holiday",
-                DayKind.DAY_OFF: "day_off",
-                DayKind.WEEKEND: "weekend",
-            }.get(kind, "outside_hours")
+            label = GAP_LABELS.get(kind, "outside_hours")
             _append(
                 segments, Segment(label, cursor, stop, note if label != "outside_hours" else "")
             )
             cursor = stop
+
+
+# How non-working time on a day of this kind reads in the ledger.
+GAP_LABELS = {DayKind.HOLIDAY: "holiday", DayKind.DAY_OFF: "day_off", DayKind.WEEKEND: "weekend"}
 
 
 def _append(segments: list[Segment], segment: Segment) -> None:

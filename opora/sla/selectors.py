@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from opora.sla.engine import WorkingTime
 from opora.sla.models import Clock, ClockEvent, Target
-from opora.sla.services import clock_working_time, duration
+from opora.sla.services import clock_working_time, duration, holiday_language
 from opora.tickets.models import Ticket
 
 # The order the panel lists targets in.
@@ -169,24 +169,29 @@ def ticket_clocks(
     """The ticket's clocks in panel order, with state, time used and (optionally) the ledger."""
     now = now or timezone.now()
     clocks = sorted(
-        Clock.objects.filter(ticket=ticket).prefetch_related("events"),
+        Clock.objects.filter(ticket=ticket)
+        .select_related("policy", "calendar")
+        .prefetch_related("events"),
         key=lambda c: KIND_ORDER.get(c.kind, 9),
     )
     views = []
     for clock in clocks:
-        lines = clock_ledger(clock, now=now) if ledger else []
+        hours = clock_working_time(clock)
+        lines = clock_ledger(clock, now=now, hours=hours) if ledger else []
         used = clock.consumed
         if clock.state == Clock.State.RUNNING and clock.run_started_at is not None:
-            used += clock_working_time(clock).business_seconds(clock.run_started_at, now)
+            used += hours.business_seconds(clock.run_started_at, now)
         views.append(ClockView(clock=clock, state=clock_state(clock, now), used=used, ledger=lines))
     return views
 
 
-def clock_ledger(clock: Clock, *, now: dt.datetime | None = None) -> list[LedgerLine]:
+def clock_ledger(
+    clock: Clock, *, now: dt.datetime | None = None, hours: WorkingTime | None = None
+) -> list[LedgerLine]:
     """Every stretch from the clock's start to now (or its stop), and every event, in order."""
     now = now or timezone.now()
-    hours = clock_working_time(clock)
-    language = "ru" if (get_language() or "ru").startswith("ru") else "en_US"
+    hours = hours or clock_working_time(clock)
+    language = holiday_language()
     lines: list[LedgerLine] = []
     run_start: dt.datetime | None = None
     idle_start: dt.datetime | None = None

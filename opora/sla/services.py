@@ -27,6 +27,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from opora.sla.engine import (
@@ -57,6 +58,11 @@ def week_from_json(
     for day in week:
         days.append(check_intervals([parse_hours(f"{start}-{end}")[0] for start, end in day]))
     return tuple(days)
+
+
+def holiday_language() -> str:
+    """The `holidays` package's language for holiday names in the active UI language."""
+    return "ru" if (get_language() or "ru").startswith("ru") else "en_US"
 
 
 def calendar_spec(calendar: Calendar) -> CalendarSpec:
@@ -329,7 +335,7 @@ def sla_ticket_started(*, ticket: Ticket, now: dt.datetime | None = None) -> lis
     return clocks
 
 
-def _active_clocks(ticket: Ticket) -> list[Clock]:
+def _clocks_of(ticket: Ticket) -> list[Clock]:
     return list(Clock.objects.filter(ticket=ticket).order_by("pk"))
 
 
@@ -343,7 +349,7 @@ def _meet(clock: Clock, now: dt.datetime, note: str = "") -> None:
 def sla_ticket_replied(*, ticket: Ticket, now: dt.datetime | None = None) -> None:
     """A public reply: the first-response and next-response clocks are met."""
     now = now or timezone.now()
-    clocks = _active_clocks(ticket)
+    clocks = _clocks_of(ticket)
     for clock in clocks:
         if clock.kind in RESPONSE_KINDS and clock.state in ACTIVE_STATES:
             _meet(clock, now)
@@ -378,7 +384,7 @@ def sla_ticket_changed(
     type_id, priority, channel, client_id).
     """
     now = now or timezone.now()
-    clocks = _active_clocks(ticket)
+    clocks = _clocks_of(ticket)
     if {"type_id", "priority", "channel", "client_id"} & set(old):
         _retarget(ticket, clocks, now)
     if "status" in old:
@@ -425,7 +431,7 @@ def _cancel(clock: Clock, now: dt.datetime, note: str) -> None:
 def sla_ticket_stopped(*, ticket: Ticket, reason: str, now: dt.datetime | None = None) -> None:
     """Cancel every clock still going (spam, merged into another ticket)."""
     now = now or timezone.now()
-    clocks = _active_clocks(ticket)
+    clocks = _clocks_of(ticket)
     for clock in clocks:
         if clock.state in ACTIVE_STATES:
             _cancel(clock, now, reason)
@@ -750,13 +756,13 @@ def sla_rematch(*, now: dt.datetime | None = None) -> int:
             for kind, t in targets.items()
             if kind != Target.Kind.NEXT_RESPONSE or kind in have
         }
-        if {k: v for k, v in have.items()} == want:
+        if have == want:
             continue
         with transaction.atomic():
             ticket = (
                 Ticket.objects.select_for_update(of=("self",)).select_related("client").get(pk=pk)
             )
-            clocks = _active_clocks(ticket)
+            clocks = _clocks_of(ticket)
             _retarget(ticket, clocks, now)
             ticket_summary_refresh(ticket, clocks)
         changed += 1

@@ -19,8 +19,8 @@ from django.utils import timezone
 from django.utils.dates import MONTHS, WEEKDAYS_ABBR
 from django.utils.functional import Promise
 from django.utils.http import urlencode
-from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
@@ -40,7 +40,7 @@ from opora.sla.forms import (
 )
 from opora.sla.importers import MAX_YEAR, MIN_YEAR
 from opora.sla.models import Calendar, Policy, Target
-from opora.sla.services import working_time
+from opora.sla.services import holiday_language, working_time
 
 TABS: list[tuple[str | Promise, str]] = [
     (gettext_lazy("Policies"), "sla:policy-list"),
@@ -249,8 +249,7 @@ def _day_editor(calendar: Calendar, form: DayForm) -> dict[str, Any]:
     date: dt.date | None = form.cleaned_data.get("date") if form.is_bound else form.initial["date"]
     if date is None or form.errors.get("date"):
         return {"form": form, "date": None}
-    language = "ru" if (get_language() or "ru").startswith("ru") else "en_US"
-    kind, note = working_time(calendar.pk).day(date, language)
+    kind, note = working_time(calendar.pk).day(date, holiday_language())
     own = calendar.exceptions.filter(date=date).first()
     return {"form": form, "date": date, "kind": DAY_KINDS[kind], "note": note, "own": own}
 
