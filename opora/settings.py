@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "opora.clients",
     "opora.tickets",
     "opora.sla",
+    "opora.channels",
 ]
 
 MIDDLEWARE = [

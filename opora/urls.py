@@ -15,6 +15,7 @@ urlpatterns = [
     path("django-admin/", admin.site.urls),
     path("tickets/", include("opora.tickets.urls")),
     path("sla/", include("opora.sla.urls")),
+    path("channels/", include("opora.channels.urls")),
     path("", include("opora.accounts.urls")),
     path("", include("opora.core.urls")),
 ]

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the Debian packages the test suite needs (PostgreSQL, Chromium, gettext,
-# fonts with Cyrillic). Idempotent and quick when everything is present.
+# fonts with Cyrillic, Dovecot IMAP). Idempotent and quick when everything is present.
 set -euo pipefail
 
 need=()
@@ -8,6 +8,7 @@ need=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v msgfmt >/dev/null 2>&1 || need+=(gettext)
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
+[ -x /usr/sbin/dovecot ] && [ -x /usr/lib/dovecot/imap ] || need+=(dovecot-imapd)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
@@ -20,3 +21,8 @@ echo "Installing system packages: ${need[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+if [[ " ${need[*]} " == *" dovecot-imapd "* ]] && [ -d /run/systemd/system ]; then
+  # The tests start a private Dovecot (scripts/imap-test-server.sh); the system
+  # service the package just started would only be an IMAP server on port 143.
+  systemctl disable --now dovecot.service dovecot.socket >/dev/null 2>&1 || true
+fi

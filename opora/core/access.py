@@ -30,6 +30,7 @@ class Perm(enum.StrEnum):
     MANAGE_AUTOMATION = "manage_automation"
     MANAGE_TICKET_SETTINGS = "manage_ticket_settings"
     MANAGE_SLA = "manage_sla"
+    MANAGE_CHANNELS = "manage_channels"
     VIEW_ANALYTICS = "view_analytics"
     VIEW_STAFF = "view_staff"
     MANAGE_USERS = "manage_users"
@@ -59,6 +60,8 @@ GRANTS: dict[Perm, frozenset[str]] = {
     Perm.MANAGE_TICKET_SETTINGS: frozenset({ADMIN, HEAD}),
     # Production calendars and SLA policies: they move every deadline.
     Perm.MANAGE_SLA: frozenset({ADMIN, HEAD}),
+    # Mailbox and bot credentials, the inbound log and the outbox.
+    Perm.MANAGE_CHANNELS: frozenset({ADMIN, HEAD}),
     Perm.VIEW_ANALYTICS: frozenset({ADMIN, HEAD, LEAD, ANALYST, VIEWER}),
     Perm.VIEW_STAFF: frozenset({ADMIN, HEAD, LEAD}),
     Perm.MANAGE_USERS: frozenset({ADMIN}),

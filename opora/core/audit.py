@@ -21,7 +21,19 @@ if TYPE_CHECKING:
 M = TypeVar("M", bound=models.Model)
 
 # Fields whose values never enter the trail, only the fact they changed.
-SECRET_FIELDS = frozenset({"password", "token_hash", "secret", "value", "bot_token"})
+SECRET_FIELDS = frozenset(
+    {
+        "password",
+        "token_hash",
+        "secret",
+        "value",
+        "bot_token",
+        "bot_token_encrypted",
+        "imap_password_encrypted",
+        "smtp_password_encrypted",
+        "secret_encrypted",
+    }
+)
 REDACTED = "•••"
 
 

@@ -37,6 +37,7 @@ NAVIGATION = [
         _("Ticket settings"), "tickets:settings", Perm.MANAGE_TICKET_SETTINGS, "tickets/settings"
     ),
     NavItem(_("SLA"), "sla:policy-list", Perm.MANAGE_SLA, "sla"),
+    NavItem(_("Channels"), "channels:mailbox-list", Perm.MANAGE_CHANNELS, "channels"),
     NavItem(_("Staff"), "accounts:user-list", Perm.VIEW_STAFF, "staff"),
     NavItem(_("Teams"), "accounts:team-list", Perm.VIEW_STAFF, "teams"),
     NavItem(_("Audit trail"), "core:audit-list", Perm.VIEW_AUDIT, "audit"),

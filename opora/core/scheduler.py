@@ -47,6 +47,12 @@ PERIODIC_JOBS = [
     PeriodicJob("sla.process_due", "opora.sla.tasks.process_due", dt.timedelta(minutes=1)),
     PeriodicJob("sla.check_next_year", "opora.sla.tasks.check_next_year", dt.timedelta(hours=24)),
     PeriodicJob(
+        "channels.mailboxes_poll", "opora.channels.tasks.mailboxes_poll", dt.timedelta(minutes=1)
+    ),
+    PeriodicJob(
+        "channels.deliveries_due", "opora.channels.tasks.deliveries_due", dt.timedelta(minutes=1)
+    ),
+    PeriodicJob(
         "tickets.auto_close_resolved",
         "opora.tickets.tasks.auto_close_resolved",
         dt.timedelta(minutes=15),

@@ -36,32 +36,36 @@ def _name_of(upload: Any) -> str:
     return name.rstrip(". ")[:200] or "file"
 
 
+def max_per_message() -> int:
+    return int(settings.OPORA_ATTACHMENTS_PER_MESSAGE)
+
+
+def upload_problem(upload: Any) -> str | None:
+    """Why this one file is refused, or None when it may be stored."""
+    limit = settings.OPORA_ATTACHMENT_MAX_BYTES
+    name = _name_of(upload)
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if extension in BLOCKED_EXTENSIONS:
+        return _("«%(name)s»: files of this type are not accepted.") % {"name": name}
+    if upload.size > limit:
+        return _("«%(name)s» is larger than %(limit)s.") % {
+            "name": name,
+            "limit": filesizeformat(limit),
+        }
+    if upload.size == 0:
+        return _("«%(name)s» is empty.") % {"name": name}
+    return None
+
+
 def validate_uploads(files: Sequence[Any]) -> None:
     """Raise a ValidationError on the `files` field if any upload breaks the limits."""
-    limit = settings.OPORA_ATTACHMENT_MAX_BYTES
-    if len(files) > settings.OPORA_ATTACHMENTS_PER_MESSAGE:
+    if len(files) > max_per_message():
         raise ValidationError(
-            {
-                "files": _("At most %(count)s files per message.")
-                % {"count": settings.OPORA_ATTACHMENTS_PER_MESSAGE}
-            }
+            {"files": _("At most %(count)s files per message.") % {"count": max_per_message()}}
         )
     for upload in files:
-        name = _name_of(upload)
-        extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-        if extension in BLOCKED_EXTENSIONS:
-            raise ValidationError(
-                {"files": _("«%(name)s»: files of this type are not accepted.") % {"name": name}}
-            )
-        if upload.size > limit:
-            raise ValidationError(
-                {
-                    "files": _("«%(name)s» is larger than %(limit)s.")
-                    % {"name": name, "limit": filesizeformat(limit)}
-                }
-            )
-        if upload.size == 0:
-            raise ValidationError({"files": _("«%(name)s» is empty.") % {"name": name}})
+        if problem := upload_problem(upload):
+            raise ValidationError({"files": problem})
 
 
 def attachments_save(*, message: Message, files: Sequence[Any]) -> list[Attachment]:

@@ -430,6 +430,11 @@ def ticket_reply(
         ticket_update(ticket=ticket, actor=author, status=status)
     # Files last: a status change refused above must not leave files on disk.
     attachments.attachments_save(message=message, files=files)
+    if not internal:
+        # The reply leaves on the ticket's channel with this transaction, or not at all.
+        from opora.channels.services import message_deliver
+
+        message_deliver(message=message)
     return message
 
 
@@ -489,7 +494,9 @@ def ticket_client_reply(
 # --- People around a ticket --------------------------------------------------
 
 
-def _set_members(ticket: Ticket, actor: User, field: str, wanted_rows: Iterable[Any]) -> None:
+def _set_members(
+    ticket: Ticket, actor: User | None, field: str, wanted_rows: Iterable[Any]
+) -> None:
     """Replace a many-to-many set of people on the ticket and record old → new."""
     manager = getattr(ticket, field)
     wanted = {row.pk: row for row in wanted_rows}
@@ -513,7 +520,7 @@ def ticket_set_followers(*, ticket: Ticket, actor: User, users: Iterable[User]) 
 
 
 @transaction.atomic
-def ticket_set_cc(*, ticket: Ticket, actor: User, contacts: Iterable[Contact]) -> None:
+def ticket_set_cc(*, ticket: Ticket, actor: User | None, contacts: Iterable[Contact]) -> None:
     """Client contacts copied on public replies."""
     _set_members(ticket, actor, "cc", contacts)
 

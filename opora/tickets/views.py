@@ -169,8 +169,12 @@ def _get_ticket(number: int) -> Ticket:
 
 def _conversation(ticket: Ticket) -> list[Message]:
     return list(
-        ticket.messages.select_related("author", "author_contact").prefetch_related(
-            Prefetch("attachments", queryset=Attachment.objects.order_by("id"))
+        ticket.messages.select_related(
+            "author", "author_contact", "inbound_email"
+        ).prefetch_related(
+            Prefetch("attachments", queryset=Attachment.objects.order_by("id")),
+            # How each reply went out (channels' outbox), shown under it.
+            "deliveries",
         )
     )
 

@@ -1,0 +1,61 @@
+"""Forms of the channel settings: they check the shape; services decide the rest."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from opora.channels.models import InboundEmail, Mailbox
+from opora.channels.services import MAILBOX_FIELDS
+
+
+class MailboxForm(forms.ModelForm[Mailbox]):
+    imap_password = forms.CharField(
+        label=_("IMAP password"),
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=_("Stored encrypted. Leave empty to keep the saved password."),
+    )
+    smtp_password = forms.CharField(
+        label=_("SMTP password"),
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=_("Leave empty to keep the saved password."),
+    )
+
+    class Meta:
+        model = Mailbox
+        fields = MAILBOX_FIELDS
+        widgets = {"signature": forms.Textarea(attrs={"rows": 3})}
+
+    SECTIONS = (
+        (_("Mailbox"), ("name", "address", "team", "ticket_type", "language", "signature",
+                        "send_acknowledgement", "is_active")),
+        (_("Incoming mail (IMAP)"), ("imap_host", "imap_port", "imap_security", "imap_username",
+                                     "imap_password", "imap_folder", "after_import",
+                                     "processed_folder", "max_message_mb")),
+        (_("Outgoing mail (SMTP)"), ("smtp_host", "smtp_port", "smtp_security", "smtp_username",
+                                     "smtp_password")),
+    )  # fmt: skip
+
+    def sections(self) -> list[tuple[Any, list[forms.BoundField]]]:
+        return [(title, [self[name] for name in names]) for title, names in self.SECTIONS]
+
+    def service_fields(self) -> dict[str, Any]:
+        fields = {name: self.cleaned_data[name] for name in MAILBOX_FIELDS}
+        # An empty password field means «keep the saved one».
+        fields["imap_password"] = self.cleaned_data["imap_password"] or None
+        fields["smtp_password"] = self.cleaned_data["smtp_password"] or None
+        return fields
+
+
+class InboundFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("All"))] + list(InboundEmail.Status.choices),
+    )

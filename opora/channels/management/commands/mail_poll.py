@@ -1,0 +1,48 @@
+"""Fetch new mail of one mailbox or all active ones now (the worker does it every minute)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from opora.channels.mail.imap import mailbox_poll
+from opora.channels.models import Mailbox
+
+
+class Command(BaseCommand):
+    help = "Fetch new mail now: opora mail_poll [--mailbox NAME] [--break-lease]"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--mailbox", help="name or address; all active mailboxes if omitted")
+        parser.add_argument(
+            "--break-lease",
+            action="store_true",
+            help="take over from a poller that crashed (its lease would otherwise last 10 minutes)",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        mailboxes = Mailbox.objects.filter(is_active=True)
+        if options["mailbox"]:
+            name = options["mailbox"]
+            mailboxes = Mailbox.objects.filter(name=name) | Mailbox.objects.filter(
+                address=name.lower()
+            )
+            if not mailboxes.exists():
+                raise CommandError(f"no mailbox named {name!r}")
+        failed = False
+        for mailbox in mailboxes:
+            if options["break_lease"]:
+                Mailbox.objects.filter(pk=mailbox.pk).update(poll_lease_until=None)
+            result = mailbox_poll(mailbox)
+            line = f"{mailbox.address}: fetched {result.fetched}, too large {result.too_large}"
+            if result.statuses:
+                line += ", " + ", ".join(f"{k} {v}" for k, v in sorted(result.statuses.items()))
+            if result.busy:
+                line += " (another poll is running; --break-lease after a crash)"
+            if result.error:
+                line += f"; error: {result.error}"
+                failed = True
+            self.stdout.write(line)
+        if failed:
+            raise CommandError("some mailboxes could not be checked")

@@ -1,0 +1,164 @@
+"""Changes to channels: mailboxes, replies sent out, quarantined mail retried.
+
+The tickets services call `message_deliver` for every public reply, inside
+their transaction, so the reply and its delivery commit together.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from opora.accounts.models import User
+from opora.channels.mail import outbound
+from opora.channels.mail.inbound import email_retry
+from opora.channels.models import Delivery, InboundEmail, Mailbox
+from opora.core.audit import audit_record, diff, snapshot
+from opora.tickets.models import Message, Ticket
+
+MAILBOX_FIELDS = (
+    "name",
+    "address",
+    "team",
+    "ticket_type",
+    "language",
+    "signature",
+    "send_acknowledgement",
+    "is_active",
+    "imap_host",
+    "imap_port",
+    "imap_security",
+    "imap_username",
+    "imap_folder",
+    "after_import",
+    "processed_folder",
+    "max_message_mb",
+    "smtp_host",
+    "smtp_port",
+    "smtp_security",
+    "smtp_username",
+)
+AUDITED_MAILBOX_FIELDS = (*MAILBOX_FIELDS, "imap_password_encrypted", "smtp_password_encrypted")
+
+
+def signature_of(mailbox: Mailbox | None) -> str:
+    if mailbox is None:
+        return ""
+    return mailbox.signature.strip() or mailbox.name
+
+
+# --- Sending -------------------------------------------------------------------
+
+
+def message_deliver(*, message: Message) -> Delivery | None:
+    """Send a public reply to the client; call inside the reply's transaction."""
+    ticket = message.ticket
+    mailbox = outbound.mailbox_for(ticket)
+    return outbound.email_queue(
+        ticket=ticket,
+        message=message,
+        template="reply",
+        context={"signature": signature_of(mailbox)},
+    )
+
+
+def ticket_acknowledge(*, ticket: Ticket, mailbox: Mailbox) -> Delivery | None:
+    """Tell the client their email became ticket N (if the mailbox says so)."""
+    if not mailbox.send_acknowledgement:
+        return None
+    return outbound.email_queue(
+        ticket=ticket,
+        message=None,
+        template="acknowledgement",
+        context={"signature": signature_of(mailbox)},
+    )
+
+
+# --- Mailboxes -----------------------------------------------------------------
+
+
+@transaction.atomic
+def mailbox_save(
+    *,
+    actor: User,
+    mailbox: Mailbox | None = None,
+    imap_password: str | None = None,
+    smtp_password: str | None = None,
+    **fields: Any,
+) -> Mailbox:
+    """Create or change a mailbox. A password left as None keeps the stored one."""
+    unknown = set(fields) - set(MAILBOX_FIELDS)
+    if unknown:
+        raise TypeError(f"mailbox_save cannot change {sorted(unknown)}")
+    creating = mailbox is None
+    mailbox = (
+        Mailbox() if mailbox is None else Mailbox.objects.select_for_update().get(pk=mailbox.pk)
+    )
+    before = snapshot(mailbox, AUDITED_MAILBOX_FIELDS)
+    old_place = (mailbox.imap_host, mailbox.imap_username, mailbox.imap_folder)
+    for name, value in fields.items():
+        setattr(mailbox, name, value)
+    if imap_password is not None:
+        mailbox.imap_password = imap_password
+    if smtp_password is not None:
+        mailbox.smtp_password = smtp_password
+    if creating and not mailbox.imap_password_encrypted:
+        raise ValidationError({"imap_password": _("Enter the mailbox password.")})
+    if mailbox.after_import == Mailbox.AfterImport.MOVE and not mailbox.processed_folder.strip():
+        raise ValidationError({"processed_folder": _("Name the folder to move processed mail to.")})
+    if not creating and old_place != (
+        mailbox.imap_host,
+        mailbox.imap_username,
+        mailbox.imap_folder,
+    ):
+        # Another folder is another numbering: read it from its start.
+        mailbox.uidvalidity, mailbox.last_uid = None, 0
+    mailbox.address = mailbox.address.strip().lower()
+    mailbox.full_clean()
+    mailbox.save()
+    changes = diff(before, snapshot(mailbox, AUDITED_MAILBOX_FIELDS))
+    audit_record(
+        actor=actor,
+        action="channels.mailbox_created" if creating else "channels.mailbox_changed",
+        target=mailbox,
+        changes=changes,
+    )
+    return mailbox
+
+
+@transaction.atomic
+def mailbox_delete(*, actor: User, mailbox: Mailbox) -> None:
+    audit_record(actor=actor, action="channels.mailbox_deleted", target=mailbox)
+    mailbox.delete()
+
+
+def mailbox_poll_now(*, mailbox: Mailbox) -> None:
+    from opora.channels.tasks import mailbox_poll
+
+    mailbox_poll.enqueue(mailbox_id=mailbox.pk)
+
+
+# --- Quarantine ----------------------------------------------------------------
+
+
+@transaction.atomic
+def inbound_retry(*, actor: User, inbound: InboundEmail) -> InboundEmail:
+    """Import a quarantined email again; a message too large to fetch is fetched now."""
+    from opora.channels.mail.imap import fetch_one
+
+    raw = None
+    if inbound.reason == InboundEmail.Reason.TOO_LARGE and not inbound.raw:
+        raw = fetch_one(inbound.mailbox, uidvalidity=inbound.uidvalidity, uid=inbound.uid)
+        if raw is None:
+            raise ValidationError(_("The message is no longer on the server."))
+    row = email_retry(inbound=inbound, raw=raw)
+    audit_record(
+        actor=actor,
+        action="channels.inbound_retried",
+        target=row,
+        changes={"status": [InboundEmail.Status.QUARANTINED, row.status]},
+    )
+    return row
