@@ -259,6 +259,9 @@ class Delivery(models.Model):
     mailbox = models.ForeignKey(
         Mailbox, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    bot = models.ForeignKey(
+        "channels.TelegramBot", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     recipient = models.CharField(_("recipient"), max_length=500)
     # What to send, fixed when queued: subject/body/headers, a chat and text, a JSON body.
     payload: models.JSONField[dict[str, Any]] = models.JSONField(default=dict)
@@ -292,3 +295,106 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} → {self.recipient}: {self.status}"
+
+
+class TelegramBot(models.Model):
+    """A company's Telegram bot: clients write to it, operators' replies go back to the chat."""
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    token_encrypted = models.TextField()
+    api_base_url = models.URLField(
+        _("Bot API server"),
+        default="https://api.telegram.org",
+        help_text=_("Telegram's server, or your own Bot API server."),
+    )
+    username = models.CharField(_("bot username"), max_length=64, blank=True)
+    team = models.ForeignKey(
+        "accounts.Team",
+        verbose_name=_("queue"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    ticket_type = models.ForeignKey(
+        "tickets.TicketType",
+        verbose_name=_("ticket type"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    language = models.CharField(
+        _("language of messages"), max_length=8, choices=settings.LANGUAGES, default="ru"
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    # getUpdates offset: every update below it is recorded.
+    update_offset = models.BigIntegerField(default=0)
+    poll_lease_until = models.DateTimeField(null=True, blank=True)
+    last_polled_at = models.DateTimeField(_("last checked"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("Telegram bot")
+        verbose_name_plural = _("Telegram bots")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} (@{self.username})" if self.username else self.name
+
+    @property
+    def token(self) -> str:
+        return crypto.decrypt(self.token_encrypted) if self.token_encrypted else ""
+
+    @token.setter
+    def token(self, value: str) -> None:
+        self.token_encrypted = crypto.encrypt(value) if value else ""
+
+
+class TelegramUpdate(models.Model):
+    """One update received from a bot, and what became of it (idempotent by update_id)."""
+
+    class Status(models.TextChoices):
+        IMPORTED = "imported", _("Imported")
+        IGNORED = "ignored", _("Not answered")
+        QUARANTINED = "quarantined", _("Quarantine")
+
+    bot = models.ForeignKey(
+        TelegramBot, verbose_name=_("bot"), on_delete=models.CASCADE, related_name="updates"
+    )
+    update_id = models.BigIntegerField()
+    chat_id = models.BigIntegerField(null=True, blank=True)
+    user_id = models.BigIntegerField(null=True, blank=True)
+    payload: models.JSONField[dict[str, Any]] = models.JSONField(default=dict)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices)
+    error = models.TextField(_("error"), blank=True)
+    ticket = models.ForeignKey(
+        "tickets.Ticket",
+        verbose_name=_("ticket"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="telegram_updates",
+    )
+    message = models.OneToOneField(
+        "tickets.Message",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="telegram_update",
+    )
+    received_at = models.DateTimeField(_("received"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("Telegram update")
+        verbose_name_plural = _("Telegram updates")
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["bot", "update_id"], name="telegram_update_unique"),
+        ]
+        indexes = [models.Index(fields=["chat_id", "-id"], name="telegram_update_chat_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.bot_id}:{self.update_id} {self.status}"

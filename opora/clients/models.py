@@ -69,6 +69,21 @@ class Contact(models.Model):
         ClientAccount, verbose_name=_("client accounts"), related_name="contacts", blank=True
     )
     is_blocked = models.BooleanField(_("blocked"), default=False)
+    language = models.CharField(
+        _("language"), max_length=8, choices=settings.LANGUAGES, default="ru"
+    )
+
+    class PortalScope(models.TextChoices):
+        OWN = "own", _("Own tickets")
+        COMPANY = "company", _("All tickets of their companies")
+
+    # The client portal: off until staff (or a magic link) lets the contact in.
+    portal_enabled = models.BooleanField(_("may use the client portal"), default=True)
+    portal_scope = models.CharField(
+        _("sees in the portal"), max_length=10, choices=PortalScope.choices, default=PortalScope.OWN
+    )
+    portal_password = models.CharField(max_length=128, blank=True)
+    portal_last_login = models.DateTimeField(_("last portal sign-in"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:

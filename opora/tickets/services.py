@@ -312,12 +312,15 @@ def closing_criteria_missing(ticket: Ticket) -> list[str]:
     return missing
 
 
-def ticket_apply_changes(*, ticket: Ticket, actor: User | None, changes: dict[str, Any]) -> bool:
+def ticket_apply_changes(
+    *, ticket: Ticket, actor: User | None, changes: dict[str, Any], check_criteria: bool = True
+) -> bool:
     """Set fields on a locked ticket, enforcing the workflow; record each change.
 
     Call inside a transaction with `ticket` fetched by select_for_update.
     Runs no rules and no assignment (callers decide). Returns whether
-    anything changed.
+    anything changed. `check_criteria=False` is for the client's own
+    «my question is settled», which staff's closing criteria do not bind.
     """
     unknown = set(changes) - set(UPDATABLE_FIELDS)
     if unknown:
@@ -347,7 +350,7 @@ def ticket_apply_changes(*, ticket: Ticket, actor: User | None, changes: dict[st
     if new_status != old_status:
         now = timezone.now()
         if new_status == Ticket.Status.RESOLVED:
-            missing = closing_criteria_missing(ticket)
+            missing = closing_criteria_missing(ticket) if check_criteria else []
             if missing:
                 raise ValidationError(
                     {
@@ -489,6 +492,22 @@ def ticket_client_reply(
         ticket.save(update_fields=["updated_at"])
     sla.sla_client_wrote(ticket=ticket, now=message.created_at)
     return message
+
+
+@transaction.atomic
+def ticket_client_close(*, ticket: Ticket, contact: Contact) -> Ticket:
+    """The client says the question is settled: the ticket is resolved (and closes as usual)."""
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if ticket.status not in Ticket.ACTIVE_STATUSES:
+        raise ValidationError(_("The ticket is already resolved or closed."))
+    event_record(ticket, None, "client_closed", "", str(contact))
+    ticket_apply_changes(
+        ticket=ticket,
+        actor=None,
+        changes={"status": Ticket.Status.RESOLVED},
+        check_criteria=False,
+    )
+    return ticket
 
 
 # --- People around a ticket --------------------------------------------------

@@ -304,6 +304,7 @@ class TicketEvent(models.Model):
         "auto_assign": _("assigned automatically"),
         "auto_close": _("closed automatically"),
         "reopened": _("reopened by the client's reply"),
+        "client_closed": _("closed by the client"),
         "custom_field": _("custom field"),
         "followers": _("followers"),
         "cc": _("CC"),
