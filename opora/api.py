@@ -25,6 +25,7 @@ from opora.accounts.api import router as accounts_router
 from opora.accounts.services import api_token_authenticate
 from opora.core.access import Perm, has_perm
 from opora.core.api import router as core_router
+from opora.core.idempotency import IdempotencyConflict
 from opora.sla.api import router as sla_router
 from opora.tickets.api import router as tickets_router
 
@@ -131,6 +132,11 @@ def on_permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpRes
     return error_response(
         request, status=403, code="forbidden", message=_("Your role does not allow this.")
     )
+
+
+@api.exception_handler(IdempotencyConflict)
+def on_idempotency_conflict(request: HttpRequest, exc: IdempotencyConflict) -> HttpResponse:
+    return error_response(request, status=409, code="idempotency_conflict", message=str(exc))
 
 
 @api.exception_handler(Http404)

@@ -262,6 +262,13 @@ class Delivery(models.Model):
     bot = models.ForeignKey(
         "channels.TelegramBot", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    webhook = models.ForeignKey(
+        "channels.Webhook",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+    )
     recipient = models.CharField(_("recipient"), max_length=500)
     # What to send, fixed when queued: subject/body/headers, a chat and text, a JSON body.
     payload: models.JSONField[dict[str, Any]] = models.JSONField(default=dict)
@@ -398,3 +405,36 @@ class TelegramUpdate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.bot_id}:{self.update_id} {self.status}"
+
+
+class Webhook(models.Model):
+    """An integration's URL that hears about tickets, signed with a shared secret."""
+
+    class Event(models.TextChoices):
+        TICKET_CREATED = "ticket.created", _("Ticket created")
+        TICKET_UPDATED = "ticket.updated", _("Ticket changed")
+        TICKET_REPLIED = "ticket.replied", _("New message on a ticket")
+        SLA_BREACHED = "ticket.sla_breached", _("SLA breached")
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    url = models.URLField(_("URL"), max_length=500)
+    secret_encrypted = models.TextField()
+    events = models.JSONField(_("events"), default=list)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("webhook")
+        verbose_name_plural = _("webhooks")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def secret(self) -> str:
+        return crypto.decrypt(self.secret_encrypted) if self.secret_encrypted else ""
+
+    @secret.setter
+    def secret(self, value: str) -> None:
+        self.secret_encrypted = crypto.encrypt(value) if value else ""

@@ -24,4 +24,7 @@ def prune_job_results(days: int = 30) -> int:
     deleted, _ = DBTaskResult.objects.filter(
         status__in=FINISHED_STATUSES, finished_at__lt=cutoff
     ).delete()
-    return deleted
+    # Idempotency keys outlive any sensible retry of an API call by far.
+    from opora.core.idempotency import idempotency_keys_prune
+
+    return deleted + idempotency_keys_prune()

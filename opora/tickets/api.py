@@ -19,13 +19,16 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
+from ninja.params import functions as param_functions
 from ninja.errors import ValidationError
 from pydantic import field_validator
 
 from opora.accounts.models import Team, User
 from opora.clients.models import ClientAccount, Contact
+from opora.clients.services import contact_find_or_create
 from opora.core.access import Perm, ensure_perm
 from opora.core.http import AuthedRequest
+from opora.core.idempotency import idempotent_create
 from opora.core.pagination import keyset_page
 from opora.sla.selectors import ticket_sla_state
 from opora.tickets import services
@@ -166,6 +169,12 @@ class TicketCreateIn(Schema):
     priority: Ticket.Priority = Ticket.Priority.NORMAL
     channel: Ticket.Channel = Ticket.Channel.API
     requester_id: int | None = None
+    requester_email: str | None = Field(
+        None,
+        max_length=254,
+        description="the client's email: their contact is found or created (instead of requester_id)",
+    )
+    requester_name: str = Field("", max_length=200)
     client_id: int | None = None
     category_id: int | None = None
     team_id: int | None = None
@@ -198,6 +207,23 @@ class ReplyIn(Schema):
     body: str = Field(min_length=1)
     internal: bool = Field(False, description="an internal note, not sent to the client")
     status: Ticket.Status | None = Field(None, description="move the ticket to this status too")
+
+
+class ClientMessageIn(Schema):
+    body: str = Field(min_length=1)
+    contact_email: str | None = Field(
+        None, max_length=254, description="who wrote; the ticket's requester if omitted"
+    )
+
+
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    param_functions.Header(
+        alias="Idempotency-Key",
+        max_length=200,
+        description="a retry with the same key returns the first result instead of acting twice",
+    ),
+]
 
 
 # --- Helpers ----------------------------------------------------------------
@@ -274,7 +300,9 @@ def ticket_detail(request: AuthedRequest, number: int) -> Ticket:
 
 
 @router.post("/tickets", response={201: TicketOut}, summary="Open a ticket")
-def ticket_create(request: AuthedRequest, payload: TicketCreateIn) -> Status[Ticket]:
+def ticket_create(
+    request: AuthedRequest, payload: TicketCreateIn, idempotency_key: IdempotencyKeyHeader = None
+) -> Status[Ticket]:
     ensure_perm(request.user, Perm.WORK_TICKETS)
     lookups = _Lookups()
     type_ = lookups.get("type", TicketType, payload.type, key="code")
@@ -283,21 +311,37 @@ def ticket_create(request: AuthedRequest, payload: TicketCreateIn) -> Status[Tic
     category = lookups.get("category_id", Category, payload.category_id)
     team = lookups.get("team_id", Team, payload.team_id)
     lookups.raise_if_any()
-    ticket = services.ticket_create(
-        subject=payload.subject,
-        body=payload.body,
-        channel=payload.channel.value,
-        type=type_,
-        requester=requester,
-        client=client,
-        priority=payload.priority.value,
-        category=category,
-        team=team,
-        tags=payload.tags,
-        created_by=request.user,
+
+    def create() -> Ticket:
+        contact = requester
+        if contact is None and payload.requester_email:
+            contact = contact_find_or_create(
+                email=payload.requester_email, full_name=payload.requester_name, client=client
+            )
+        return services.ticket_create(
+            subject=payload.subject,
+            body=payload.body,
+            channel=payload.channel.value,
+            type=type_,
+            requester=contact,
+            client=client,
+            priority=payload.priority.value,
+            category=category,
+            team=team,
+            tags=payload.tags,
+            created_by=request.user,
+        )
+
+    code, ticket = idempotent_create(
+        user=request.user,
+        key=idempotency_key,
+        scope="tickets.create",
+        payload=payload.dict(),
+        model=Ticket,
+        create=create,
     )
     # The service's ticket is current (rules and assignment update it in place).
-    return Status(201, ticket)
+    return Status(code, ticket)
 
 
 @router.patch("/tickets/{number}", response=TicketOut, summary="Change a ticket")
@@ -336,14 +380,57 @@ def ticket_update(request: AuthedRequest, number: int, payload: TicketUpdateIn) 
     response={201: MessageOut},
     summary="Reply to the client or add an internal note",
 )
-def ticket_reply(request: AuthedRequest, number: int, payload: ReplyIn) -> Status[Message]:
+def ticket_reply(
+    request: AuthedRequest,
+    number: int,
+    payload: ReplyIn,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Status[Message]:
     ensure_perm(request.user, Perm.WORK_TICKETS)
     ticket = get_object_or_404(Ticket, number=number)
-    message = services.ticket_reply(
-        ticket=ticket,
-        author=request.user,
-        body=payload.body,
-        internal=payload.internal,
-        status=payload.status.value if payload.status else None,
+    code, message = idempotent_create(
+        user=request.user,
+        key=idempotency_key,
+        scope=f"tickets.reply:{number}",
+        payload=payload.dict(),
+        model=Message,
+        create=lambda: services.ticket_reply(
+            ticket=ticket,
+            author=request.user,
+            body=payload.body,
+            internal=payload.internal,
+            status=payload.status.value if payload.status else None,
+        ),
     )
-    return Status(201, message)
+    return Status(code, message)
+
+
+@router.post(
+    "/tickets/{number}/client-messages",
+    response={201: MessageOut},
+    summary="Add the client's message (from an integration: chat, phone system, form)",
+)
+def ticket_client_message(
+    request: AuthedRequest,
+    number: int,
+    payload: ClientMessageIn,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Status[Message]:
+    ensure_perm(request.user, Perm.WORK_TICKETS)
+    ticket = get_object_or_404(Ticket, number=number)
+
+    def create() -> Message:
+        contact = ticket.requester
+        if payload.contact_email:
+            contact = contact_find_or_create(email=payload.contact_email)
+        return services.ticket_client_reply(ticket=ticket, contact=contact, body=payload.body)
+
+    code, message = idempotent_create(
+        user=request.user,
+        key=idempotency_key,
+        scope=f"tickets.client_message:{number}",
+        payload=payload.dict(),
+        model=Message,
+        create=create,
+    )
+    return Status(code, message)
