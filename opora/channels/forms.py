@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
 
-from opora.channels.models import InboundEmail, Mailbox
+from opora.channels.models import InboundEmail, Mailbox, Webhook
 from opora.channels.services import MAILBOX_FIELDS
 
 
@@ -59,3 +60,37 @@ class InboundFilterForm(forms.Form):
         required=False,
         choices=[("", _("All"))] + list(InboundEmail.Status.choices),
     )
+
+
+class WebhookForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=120)
+    url = forms.URLField(
+        label=_("URL"),
+        max_length=500,
+        assume_scheme="https",
+        validators=[URLValidator(schemes=("http", "https"))],
+        help_text=_("Events are POSTed here as JSON."),
+    )
+    events = forms.MultipleChoiceField(
+        label=_("Events"), choices=Webhook.Event.choices, widget=forms.CheckboxSelectMultiple
+    )
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+    secret = forms.CharField(
+        label=_("Signing secret"),
+        required=False,
+        strip=True,
+        min_length=16,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=_(
+            "At least 16 characters. Leave empty to keep the current one (a new webhook gets a random secret)."
+        ),
+    )
+
+    @classmethod
+    def initial_for(cls, webhook: Webhook) -> dict[str, Any]:
+        return {
+            "name": webhook.name,
+            "url": webhook.url,
+            "events": webhook.events,
+            "is_active": webhook.is_active,
+        }

@@ -6,6 +6,7 @@ their transaction, so the reply and its delivery commit together.
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -15,7 +16,7 @@ from django.utils.translation import gettext as _
 from opora.accounts.models import User
 from opora.channels.mail import outbound
 from opora.channels.mail.inbound import email_retry
-from opora.channels.models import Delivery, InboundEmail, Mailbox
+from opora.channels.models import Delivery, InboundEmail, Mailbox, Webhook
 from opora.core.audit import audit_record, diff, snapshot
 from opora.tickets.models import Message, Ticket
 
@@ -75,6 +76,13 @@ def ticket_acknowledge(*, ticket: Ticket, mailbox: Mailbox) -> Delivery | None:
         template="acknowledgement",
         context={"signature": signature_of(mailbox)},
     )
+
+
+def ticket_event(event: str, *, ticket: Ticket, extra: dict[str, Any] | None = None) -> None:
+    """A ticket changed: integrations subscribed to `event` hear about it (webhooks)."""
+    from opora.channels.webhooks import webhooks_emit
+
+    webhooks_emit(event, ticket=ticket, extra=extra)
 
 
 # --- Mailboxes -----------------------------------------------------------------
@@ -162,3 +170,52 @@ def inbound_retry(*, actor: User, inbound: InboundEmail) -> InboundEmail:
         changes={"status": [InboundEmail.Status.QUARANTINED, row.status]},
     )
     return row
+
+
+# --- Webhooks --------------------------------------------------------------------
+
+
+@transaction.atomic
+def webhook_save(
+    *,
+    actor: User,
+    webhook: Webhook | None = None,
+    secret: str | None = None,
+    **fields: Any,
+) -> Webhook:
+    """Create or change a webhook; a new one without a secret gets a random one."""
+    unknown = set(fields) - {"name", "url", "events", "is_active"}
+    if unknown:
+        raise TypeError(f"webhook_save cannot change {sorted(unknown)}")
+    creating = webhook is None
+    webhook = (
+        Webhook() if webhook is None else Webhook.objects.select_for_update().get(pk=webhook.pk)
+    )
+    audited = ("name", "url", "events", "is_active", "secret_encrypted")
+    before = snapshot(webhook, audited)
+    for name, value in fields.items():
+        setattr(webhook, name, value)
+    if not webhook.url.lower().startswith(("http://", "https://")):
+        raise ValidationError({"url": _("The address must start with http:// or https://.")})
+    unknown_events = set(webhook.events) - set(Webhook.Event.values)
+    if not webhook.events or unknown_events:
+        raise ValidationError({"events": _("Choose at least one event.")})
+    if secret:
+        webhook.secret = secret
+    elif creating:
+        webhook.secret = secrets.token_urlsafe(32)
+    webhook.full_clean()
+    webhook.save()
+    audit_record(
+        actor=actor,
+        action="channels.webhook_created" if creating else "channels.webhook_changed",
+        target=webhook,
+        changes=diff(before, snapshot(webhook, audited)),
+    )
+    return webhook
+
+
+@transaction.atomic
+def webhook_delete(*, actor: User, webhook: Webhook) -> None:
+    audit_record(actor=actor, action="channels.webhook_deleted", target=webhook)
+    webhook.delete()

@@ -17,6 +17,12 @@ urlpatterns = [
     path("inbound/<int:pk>/html/", views.inbound_html, name="inbound-html"),
     path("inbound/<int:pk>/raw/", views.inbound_raw, name="inbound-raw"),
     path("inbound/<int:pk>/retry/", views.inbound_retry, name="inbound-retry"),
+    path("webhooks/", views.webhook_list, name="webhook-list"),
+    path("webhooks/new/", views.webhook_edit, name="webhook-create"),
+    path("webhooks/<int:pk>/", views.webhook_edit, name="webhook-edit"),
+    path("webhooks/<int:pk>/secret/", views.webhook_secret, name="webhook-secret"),
+    path("webhooks/<int:pk>/ping/", views.webhook_ping, name="webhook-ping"),
+    path("webhooks/<int:pk>/delete/", views.webhook_delete, name="webhook-delete"),
     path("outbox/", views.delivery_list, name="delivery-list"),
     path("outbox/<int:pk>/retry/", views.delivery_retry, name="delivery-retry"),
 ]

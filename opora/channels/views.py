@@ -12,6 +12,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,18 +23,21 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from opora.channels import services
-from opora.channels.forms import InboundFilterForm, MailboxForm
+from opora.channels.forms import InboundFilterForm, MailboxForm, WebhookForm
 from opora.channels.mail import imap
 from opora.channels.mail.outbound import smtp_connection
-from opora.channels.models import Delivery, InboundEmail, Mailbox
+from opora.channels.models import Delivery, InboundEmail, Mailbox, Webhook
 from opora.channels.outbox import delivery_retry_now
+from opora.channels.webhooks import webhook_test
 from opora.core.access import Perm, require_perm
+from opora.core.audit import audit_record
 from opora.core.forms import apply_validation_error
 from opora.core.http import AuthedRequest
 from opora.core.pagination import keyset_page
 
 TABS = [
     (gettext_lazy("Mailboxes"), "channels:mailbox-list"),
+    (gettext_lazy("Webhooks"), "channels:webhook-list"),
     (gettext_lazy("Outbox"), "channels:delivery-list"),
 ]
 # What a browser may load inside an email's HTML: its own inline images, nothing else.
@@ -285,3 +289,74 @@ def delivery_retry(request: AuthedRequest, pk: int) -> HttpResponse:
     if delivery.ticket is not None:
         return redirect("tickets:detail", number=delivery.ticket.number)
     return redirect("channels:delivery-list")
+
+
+# --- Webhooks ----------------------------------------------------------------------
+
+
+@require_perm(Perm.MANAGE_CHANNELS)
+def webhook_list(request: AuthedRequest) -> HttpResponse:
+    hooks = Webhook.objects.annotate(
+        failed=Count("deliveries", filter=Q(deliveries__status=Delivery.Status.FAILED))
+    )
+    labels = dict(Webhook.Event.choices)
+    rows = [{"hook": hook, "events": [labels.get(e, e) for e in hook.events]} for hook in hooks]
+    ctx = {"rows": rows, "tabs": _tabs("channels:webhook-list")}
+    return render(request, "channels/webhook_list.html", ctx)
+
+
+@require_perm(Perm.MANAGE_CHANNELS)
+def webhook_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
+    hook = get_object_or_404(Webhook, pk=pk) if pk else None
+    initial = WebhookForm.initial_for(hook) if hook else {"is_active": True}
+    form = WebhookForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            saved = services.webhook_save(
+                actor=request.user,
+                webhook=hook,
+                secret=data["secret"] or None,
+                name=data["name"],
+                url=data["url"],
+                events=list(data["events"]),
+                is_active=data["is_active"],
+            )
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(request, _("The webhook is saved."))
+            return redirect("channels:webhook-edit", pk=saved.pk)
+    recent = Delivery.objects.filter(webhook=hook).order_by("-id")[:20] if hook else []
+    ctx = {"form": form, "hook": hook, "recent": recent}
+    return render(request, "channels/webhook_form.html", ctx, status=400 if form.errors else 200)
+
+
+@require_POST
+@require_perm(Perm.MANAGE_CHANNELS)
+def webhook_secret(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Show the signing secret once, on purpose, to copy into the receiving system."""
+    hook = get_object_or_404(Webhook, pk=pk)
+    audit_record(actor=request.user, action="channels.webhook_secret_shown", target=hook)
+    return render(request, "channels/includes/secret.html", {"secret": hook.secret})
+
+
+@require_POST
+@require_perm(Perm.MANAGE_CHANNELS)
+def webhook_ping(request: AuthedRequest, pk: int) -> HttpResponse:
+    hook = get_object_or_404(Webhook, pk=pk)
+    with transaction.atomic():
+        webhook_test(hook=hook)
+    messages.success(request, _("A test event is on its way; its result appears below."))
+    return redirect("channels:webhook-edit", pk=pk)
+
+
+@require_POST
+@require_perm(Perm.MANAGE_CHANNELS)
+def webhook_delete(request: AuthedRequest, pk: int) -> HttpResponse:
+    hook = get_object_or_404(Webhook, pk=pk)
+    services.webhook_delete(actor=request.user, webhook=hook)
+    messages.success(request, _("The webhook «%(name)s» is deleted.") % {"name": hook.name})
+    if request.htmx:
+        return HttpResponseClientRedirect(reverse("channels:webhook-list"))
+    return redirect("channels:webhook-list")

@@ -603,6 +603,9 @@ def _escalate(clock: Clock) -> None:
         ticket_tasks.enqueue_staff_notification(
             user=user, ticket=ticket, kind="sla_breach", text=text
         )
+    from opora.channels.services import ticket_event
+
+    ticket_event("ticket.sla_breached", ticket=ticket, extra={"target": clock.kind})
 
 
 # --- Bulk recompute (calendar or policy changed) ------------------------------------

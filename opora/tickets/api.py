@@ -19,8 +19,8 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
-from ninja.params import functions as param_functions
 from ninja.errors import ValidationError
+from ninja.params import functions as param_functions
 from pydantic import field_validator
 
 from opora.accounts.models import Team, User

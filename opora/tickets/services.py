@@ -75,6 +75,20 @@ def event_record(ticket: Ticket, actor: User | None, field: str, old: Any, new: 
 # --- Arrival -----------------------------------------------------------------
 
 
+def _emit(
+    event: str, ticket: Ticket, *, message: Message | None = None, changes: list[str] | None = None
+) -> None:
+    """Tell subscribed integrations (channels' webhooks), inside the change's transaction."""
+    from opora.channels.services import ticket_event
+
+    extra: dict[str, Any] = {}
+    if message is not None:
+        extra["message"] = {"id": message.pk, "kind": message.kind, "body": message.body}
+    if changes:
+        extra["changed"] = changes
+    ticket_event(event, ticket=ticket, extra=extra)
+
+
 def sender_is_blocked(email: str) -> bool:
     email = email.strip().lower()
     if not email or "@" not in email:
@@ -148,6 +162,7 @@ def ticket_create(
     repeat_contact_check(ticket=ticket)
     if ticket.assignee_id is None:
         assignment.ticket_auto_assign(ticket=ticket)
+    _emit("ticket.created", ticket)
     return ticket
 
 
@@ -368,6 +383,7 @@ def ticket_apply_changes(
         moved = {k: v for k, v in sla_traits.items() if getattr(ticket, k) != v}
         if moved:
             sla.sla_ticket_changed(ticket=ticket, old=moved)
+        _emit("ticket.updated", ticket, changes=sorted(changes))
     return changed
 
 
@@ -438,6 +454,7 @@ def ticket_reply(
         from opora.channels.services import message_deliver
 
         message_deliver(message=message)
+        _emit("ticket.replied", ticket, message=message)
     return message
 
 
@@ -491,6 +508,7 @@ def ticket_client_reply(
     else:
         ticket.save(update_fields=["updated_at"])
     sla.sla_client_wrote(ticket=ticket, now=message.created_at)
+    _emit("ticket.replied", ticket, message=message)
     return message
 
 
