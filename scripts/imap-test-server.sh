@@ -4,7 +4,7 @@
 #   scripts/imap-test-server.sh stop
 #   scripts/imap-test-server.sh run     -> the same server in the foreground (tests/mailservers.py)
 # Users, all with the password "password": support@opora.test, second@opora.test,
-# third@opora.test. Mail lives in maildirs under $OPORA_IMAP_DIR/mail/<address>.
+# third@opora.test, and support@opora.demo for the demo company. Mail lives in maildirs under $OPORA_IMAP_DIR/mail/<address>.
 # A private instance: its own config, base_dir and port, so a system Dovecot (if
 # any) is neither needed nor disturbed.
 set -euo pipefail
@@ -12,7 +12,7 @@ set -euo pipefail
 PORT=${OPORA_IMAP_PORT:-14329}
 DIR=${OPORA_IMAP_DIR:-/tmp/opora-imap-$PORT}
 CONF=$DIR/dovecot.conf
-USERS=(support@opora.test second@opora.test third@opora.test)
+USERS=(support@opora.test second@opora.test third@opora.test support@opora.demo)
 PASSWORD=password
 
 if ! command -v dovecot >/dev/null 2>&1 && [ ! -x /usr/sbin/dovecot ]; then

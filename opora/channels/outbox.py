@@ -34,9 +34,14 @@ class PermanentFailure(Exception):
 
 def _senders() -> dict[str, Callable[[Delivery], None]]:
     from opora.channels.mail.outbound import email_send
+    from opora.channels.telegram.outbound import telegram_send
     from opora.channels.webhooks import webhook_send
 
-    return {Delivery.Channel.EMAIL: email_send, Delivery.Channel.WEBHOOK: webhook_send}
+    return {
+        Delivery.Channel.EMAIL: email_send,
+        Delivery.Channel.TELEGRAM: telegram_send,
+        Delivery.Channel.WEBHOOK: webhook_send,
+    }
 
 
 def backoff(attempts: int) -> dt.timedelta:

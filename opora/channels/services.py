@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from opora.accounts.models import User
 from opora.channels.mail import outbound
 from opora.channels.mail.inbound import email_retry
-from opora.channels.models import Delivery, InboundEmail, Mailbox, Webhook
+from opora.channels.models import Delivery, InboundEmail, Mailbox, TelegramUpdate, Webhook
 from opora.core.audit import audit_record, diff, snapshot
 from opora.tickets.models import Message, Ticket
 
@@ -55,8 +55,14 @@ def signature_of(mailbox: Mailbox | None) -> str:
 
 
 def message_deliver(*, message: Message) -> Delivery | None:
-    """Send a public reply to the client; call inside the reply's transaction."""
+    """Send a public reply to the client on the ticket's channel; inside the reply's transaction."""
     ticket = message.ticket
+    if ticket.channel == Ticket.Channel.TELEGRAM:
+        from opora.channels.telegram.outbound import telegram_queue
+
+        delivery = telegram_queue(ticket=ticket, message=message, text=message.body)
+        if delivery is not None:
+            return delivery
     mailbox = outbound.mailbox_for(ticket)
     return outbound.email_queue(
         ticket=ticket,
@@ -147,6 +153,20 @@ def mailbox_poll_now(*, mailbox: Mailbox) -> None:
     from opora.channels.tasks import mailbox_poll
 
     mailbox_poll.enqueue(mailbox_id=mailbox.pk)
+
+
+def telegram_update_retry(*, actor: User, update: TelegramUpdate) -> TelegramUpdate:
+    """Import a quarantined Telegram update again (downloads first, then one transaction)."""
+    from opora.channels.telegram.inbound import update_retry
+
+    row = update_retry(update=update)
+    audit_record(
+        actor=actor,
+        action="channels.telegram_update_retried",
+        target=row,
+        changes={"status": [TelegramUpdate.Status.QUARANTINED, row.status]},
+    )
+    return row
 
 
 # --- Quarantine ----------------------------------------------------------------

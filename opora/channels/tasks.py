@@ -46,3 +46,28 @@ def mailbox_poll(*, mailbox_id: int) -> str:
     if result.busy:
         return "skipped: another poll is running"
     return f"fetched {result.fetched}, too large {result.too_large}, error {result.error or '-'}"
+
+
+@task()
+def telegram_bots_poll() -> str:
+    """Every active bot gets its own poll job."""
+    from opora.channels.models import TelegramBot
+
+    ids = list(TelegramBot.objects.filter(is_active=True).values_list("pk", flat=True))
+    for bot_id in ids:
+        telegram_bot_poll.enqueue(bot_id=bot_id)
+    return f"enqueued {len(ids)}"
+
+
+@task(queue_name="email")
+def telegram_bot_poll(*, bot_id: int) -> str:
+    from opora.channels.models import TelegramBot
+    from opora.channels.telegram.inbound import bot_poll
+
+    bot = TelegramBot.objects.filter(pk=bot_id, is_active=True).first()
+    if bot is None:
+        return "skipped: bot inactive or gone"
+    result = bot_poll(bot)
+    if result.busy:
+        return "skipped: another poll is running"
+    return f"fetched {result.fetched}, error {result.error or '-'}"

@@ -19,6 +19,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -41,7 +42,10 @@ TABS = [
     (gettext_lazy("Outbox"), "channels:delivery-list"),
 ]
 # What a browser may load inside an email's HTML: its own inline images, nothing else.
-EMAIL_HTML_CSP = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; sandbox"
+EMAIL_HTML_CSP = (
+    "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; "
+    "frame-ancestors 'self'; sandbox"
+)
 CID = re.compile(r"""src=(["'])cid:([^"']+)\1""", re.IGNORECASE)
 
 
@@ -219,6 +223,7 @@ def inbound_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     return render(request, "channels/inbound_detail.html", {"inbound": inbound, "text": text})
 
 
+@xframe_options_sameorigin  # shown in a sandboxed frame on our own page only
 @require_perm(Perm.VIEW_TICKETS)
 def inbound_html(request: AuthedRequest, pk: int) -> HttpResponse:
     """The sanitised HTML of an email, for a sandboxed frame: no scripts, no remote loads."""

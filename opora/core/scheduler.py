@@ -49,6 +49,12 @@ PERIODIC_JOBS = [
     PeriodicJob(
         "channels.mailboxes_poll", "opora.channels.tasks.mailboxes_poll", dt.timedelta(minutes=1)
     ),
+    # Chat clients expect quicker answers than email: bots are asked every 15 seconds.
+    PeriodicJob(
+        "channels.telegram_bots_poll",
+        "opora.channels.tasks.telegram_bots_poll",
+        dt.timedelta(seconds=15),
+    ),
     PeriodicJob(
         "channels.deliveries_due", "opora.channels.tasks.deliveries_due", dt.timedelta(minutes=1)
     ),

@@ -132,10 +132,9 @@ def _files(parsed: ParsedEmail) -> tuple[list[ContentFile[bytes]], list[str]]:
         if problem is None and len(kept) >= ticket_attachments.max_per_message():
             problem = _("too many files in one message")
         if problem:
-            withheld.append(
-                _("File «%(name)s» was withheld: %(problem)s")
-                % {"name": attachment.filename, "problem": problem}
-            )
+            if attachment.filename not in problem:
+                problem = f"«{attachment.filename}»: {problem}"
+            withheld.append(_("File withheld: %(problem)s") % {"problem": problem})
         else:
             kept.append(upload)
     return kept, withheld

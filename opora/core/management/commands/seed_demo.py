@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 
 from opora.accounts.demo import DEMO_PASSWORD, seed_accounts
+from opora.channels.demo import seed_channels
 from opora.clients.demo import seed_clients
 from opora.tickets.demo import seed_tickets
 
@@ -18,6 +19,7 @@ class Command(BaseCommand):
         with translation.override("ru"):
             logins = seed_accounts()
             tickets = seed_tickets(seed_clients())
+            seed_channels()
         self.stdout.write(
             self.style.SUCCESS(f"Демо-компания готова / demo company ready: {tickets} tickets.")
         )
