@@ -95,7 +95,9 @@ def main() -> None:
     assert result.error == "", result.error
     assert result.fetched == args.messages, result
     imported = InboundEmail.objects.filter(mailbox=mailbox, status="imported").count()
-    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+    )
     print(f"database: {connection.vendor}")
     print(f"appended {args.messages} messages over IMAP in {appended:.1f} s")
     print(

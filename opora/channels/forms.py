@@ -8,7 +8,7 @@ from django import forms
 from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
 
-from opora.channels.models import InboundEmail, Mailbox, Webhook
+from opora.channels.models import InboundEmail, Mailbox, TelegramBot, Webhook
 from opora.channels.services import MAILBOX_FIELDS
 
 
@@ -94,3 +94,29 @@ class WebhookForm(forms.Form):
             "events": webhook.events,
             "is_active": webhook.is_active,
         }
+
+
+class BotForm(forms.ModelForm[TelegramBot]):
+    api_base_url = forms.URLField(
+        label=_("Bot API server"),
+        initial="https://api.telegram.org",
+        assume_scheme="https",
+        validators=[URLValidator(schemes=("http", "https"))],
+        help_text=_("Telegram's server, or your own Bot API server."),
+    )
+    token = forms.CharField(
+        label=_("Bot token"),
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text=_("From @BotFather. Stored encrypted. Leave empty to keep the saved token."),
+    )
+
+    class Meta:
+        model = TelegramBot
+        fields = ("name", "token", "api_base_url", "team", "ticket_type", "language", "is_active")
+
+    def service_fields(self) -> dict[str, Any]:
+        fields = {name: self.cleaned_data[name] for name in self.Meta.fields if name != "token"}
+        fields["token"] = self.cleaned_data["token"] or None
+        return fields

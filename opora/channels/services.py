@@ -16,7 +16,14 @@ from django.utils.translation import gettext as _
 from opora.accounts.models import User
 from opora.channels.mail import outbound
 from opora.channels.mail.inbound import email_retry
-from opora.channels.models import Delivery, InboundEmail, Mailbox, TelegramUpdate, Webhook
+from opora.channels.models import (
+    Delivery,
+    InboundEmail,
+    Mailbox,
+    TelegramBot,
+    TelegramUpdate,
+    Webhook,
+)
 from opora.core.audit import audit_record, diff, snapshot
 from opora.tickets.models import Message, Ticket
 
@@ -239,3 +246,48 @@ def webhook_save(
 def webhook_delete(*, actor: User, webhook: Webhook) -> None:
     audit_record(actor=actor, action="channels.webhook_deleted", target=webhook)
     webhook.delete()
+
+
+# --- Telegram bots -----------------------------------------------------------------
+
+BOT_FIELDS = ("name", "api_base_url", "team", "ticket_type", "language", "is_active")
+
+
+@transaction.atomic
+def bot_save(
+    *, actor: User, bot: TelegramBot | None = None, token: str | None = None, **fields: Any
+) -> TelegramBot:
+    """Create or change a bot. A token left as None keeps the stored one."""
+    unknown = set(fields) - set(BOT_FIELDS)
+    if unknown:
+        raise TypeError(f"bot_save cannot change {sorted(unknown)}")
+    creating = bot is None
+    bot = TelegramBot() if bot is None else TelegramBot.objects.select_for_update().get(pk=bot.pk)
+    audited = (*BOT_FIELDS, "token_encrypted")
+    before = snapshot(bot, audited)
+    for name, value in fields.items():
+        setattr(bot, name, value)
+    if token:
+        if ":" not in token or len(token) < 20:
+            raise ValidationError(
+                {"token": _("This does not look like a bot token from @BotFather.")}
+            )
+        bot.token = token.strip()
+        bot.update_offset = 0
+    elif creating:
+        raise ValidationError({"token": _("Enter the bot token from @BotFather.")})
+    bot.full_clean()
+    bot.save()
+    audit_record(
+        actor=actor,
+        action="channels.bot_created" if creating else "channels.bot_changed",
+        target=bot,
+        changes=diff(before, snapshot(bot, audited)),
+    )
+    return bot
+
+
+@transaction.atomic
+def bot_delete(*, actor: User, bot: TelegramBot) -> None:
+    audit_record(actor=actor, action="channels.bot_deleted", target=bot)
+    bot.delete()

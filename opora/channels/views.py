@@ -24,10 +24,17 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from opora.channels import services
-from opora.channels.forms import InboundFilterForm, MailboxForm, WebhookForm
+from opora.channels.forms import BotForm, InboundFilterForm, MailboxForm, WebhookForm
 from opora.channels.mail import imap
 from opora.channels.mail.outbound import smtp_connection
-from opora.channels.models import Delivery, InboundEmail, Mailbox, Webhook
+from opora.channels.models import (
+    Delivery,
+    InboundEmail,
+    Mailbox,
+    TelegramBot,
+    TelegramUpdate,
+    Webhook,
+)
 from opora.channels.outbox import delivery_retry_now
 from opora.channels.webhooks import webhook_test
 from opora.core.access import Perm, require_perm
@@ -38,6 +45,7 @@ from opora.core.pagination import keyset_page
 
 TABS = [
     (gettext_lazy("Mailboxes"), "channels:mailbox-list"),
+    (gettext_lazy("Telegram"), "channels:bot-list"),
     (gettext_lazy("Webhooks"), "channels:webhook-list"),
     (gettext_lazy("Outbox"), "channels:delivery-list"),
 ]
@@ -365,3 +373,72 @@ def webhook_delete(request: AuthedRequest, pk: int) -> HttpResponse:
     if request.htmx:
         return HttpResponseClientRedirect(reverse("channels:webhook-list"))
     return redirect("channels:webhook-list")
+
+
+# --- Telegram bots -------------------------------------------------------------------
+
+
+@require_perm(Perm.MANAGE_CHANNELS)
+def bot_list(request: AuthedRequest) -> HttpResponse:
+    bots = TelegramBot.objects.select_related("team").annotate(
+        quarantined=Count("updates", filter=Q(updates__status=TelegramUpdate.Status.QUARANTINED))
+    )
+    return render(
+        request, "channels/bot_list.html", {"bots": bots, "tabs": _tabs("channels:bot-list")}
+    )
+
+
+@require_perm(Perm.MANAGE_CHANNELS)
+def bot_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
+    bot = get_object_or_404(TelegramBot, pk=pk) if pk else None
+    form = BotForm(request.POST or None, instance=bot)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = services.bot_save(actor=request.user, bot=bot, **form.service_fields())
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(request, _("The bot is saved."))
+            return redirect("channels:bot-edit", pk=saved.pk)
+    updates = TelegramUpdate.objects.filter(bot=bot).select_related("ticket")[:30] if bot else []
+    ctx = {"form": form, "bot": bot, "updates": updates}
+    return render(request, "channels/bot_form.html", ctx, status=400 if form.errors else 200)
+
+
+@require_POST
+@require_perm(Perm.MANAGE_CHANNELS)
+def bot_test(request: AuthedRequest, pk: int) -> HttpResponse:
+    from opora.channels.telegram.client import TelegramError
+    from opora.channels.telegram.outbound import bot_check
+
+    bot = get_object_or_404(TelegramBot, pk=pk)
+    try:
+        name = bot_check(bot)
+    except TelegramError as error:
+        checks = [("Bot API", False, str(error))]
+    else:
+        checks = [("Bot API", True, _("Connected as %(name)s.") % {"name": name})]
+    return render(request, "channels/includes/test_result.html", {"checks": checks})
+
+
+@require_POST
+@require_perm(Perm.MANAGE_CHANNELS)
+def bot_update_retry(request: AuthedRequest, pk: int) -> HttpResponse:
+    update = get_object_or_404(TelegramUpdate, pk=pk)
+    row = services.telegram_update_retry(actor=request.user, update=update)
+    if row.status == TelegramUpdate.Status.QUARANTINED:
+        messages.error(request, _("Still in quarantine: %(error)s") % {"error": row.error})
+    else:
+        messages.success(request, _("The message is imported."))
+    return redirect("channels:bot-edit", pk=update.bot_id)
+
+
+@require_POST
+@require_perm(Perm.MANAGE_CHANNELS)
+def bot_delete(request: AuthedRequest, pk: int) -> HttpResponse:
+    bot = get_object_or_404(TelegramBot, pk=pk)
+    services.bot_delete(actor=request.user, bot=bot)
+    messages.success(request, _("The bot «%(name)s» is deleted.") % {"name": bot.name})
+    if request.htmx:
+        return HttpResponseClientRedirect(reverse("channels:bot-list"))
+    return redirect("channels:bot-list")
