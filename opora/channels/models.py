@@ -22,13 +22,38 @@ from django.utils.translation import gettext_lazy as _
 from opora.core import crypto
 
 
+def encrypted(column: str) -> property:
+    """A plain-text view of an encrypted column: reading decrypts, writing encrypts."""
+
+    def read(instance: models.Model) -> str:
+        token = getattr(instance, column)
+        return crypto.decrypt(token) if token else ""
+
+    def write(instance: models.Model, value: str) -> None:
+        setattr(instance, column, crypto.encrypt(value) if value else "")
+
+    return property(read, write)
+
+
+class PolledSource(models.Model):
+    """A mailbox or a bot: polled by one worker at a time, its last outcome kept."""
+
+    poll_lease_until = models.DateTimeField(null=True, blank=True)
+    last_polled_at = models.DateTimeField(_("last checked"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
 class Security(models.TextChoices):
     SSL = "ssl", _("SSL/TLS")
     STARTTLS = "starttls", _("STARTTLS")
     NONE = "none", _("None (trusted network only)")
 
 
-class Mailbox(models.Model):
+class Mailbox(PolledSource):
     """A support address: mail is fetched from its IMAP folder into a queue."""
 
     class AfterImport(models.TextChoices):
@@ -98,11 +123,6 @@ class Mailbox(models.Model):
     # The fetch cursor: every UID up to last_uid under this UIDVALIDITY is recorded.
     uidvalidity = models.BigIntegerField(null=True, blank=True)
     last_uid = models.BigIntegerField(default=0)
-    # One poller at a time: a poller holds the mailbox until this moment.
-    poll_lease_until = models.DateTimeField(null=True, blank=True)
-    last_polled_at = models.DateTimeField(_("last checked"), null=True, blank=True)
-    last_error = models.TextField(_("last error"), blank=True)
-    last_error_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -114,21 +134,13 @@ class Mailbox(models.Model):
     def __str__(self) -> str:
         return f"{self.name} <{self.address}>"
 
-    @property
-    def imap_password(self) -> str:
-        return crypto.decrypt(self.imap_password_encrypted) if self.imap_password_encrypted else ""
+    imap_password = encrypted("imap_password_encrypted")
+    smtp_password = encrypted("smtp_password_encrypted")
 
-    @imap_password.setter
-    def imap_password(self, value: str) -> None:
-        self.imap_password_encrypted = crypto.encrypt(value) if value else ""
-
-    @property
-    def smtp_password(self) -> str:
-        return crypto.decrypt(self.smtp_password_encrypted) if self.smtp_password_encrypted else ""
-
-    @smtp_password.setter
-    def smtp_password(self, value: str) -> None:
-        self.smtp_password_encrypted = crypto.encrypt(value) if value else ""
+    @classmethod
+    def named(cls, name: str) -> models.QuerySet[Mailbox]:
+        """The mailbox a person names on the command line: by its name or its address."""
+        return cls.objects.filter(Q(name=name) | Q(address=name.strip().lower()))
 
     @property
     def domain(self) -> str:
@@ -304,7 +316,7 @@ class Delivery(models.Model):
         return f"{self.channel} → {self.recipient}: {self.status}"
 
 
-class TelegramBot(models.Model):
+class TelegramBot(PolledSource):
     """A company's Telegram bot: clients write to it, operators' replies go back to the chat."""
 
     name = models.CharField(_("name"), max_length=120, unique=True)
@@ -337,10 +349,6 @@ class TelegramBot(models.Model):
     is_active = models.BooleanField(_("active"), default=True)
     # getUpdates offset: every update below it is recorded.
     update_offset = models.BigIntegerField(default=0)
-    poll_lease_until = models.DateTimeField(null=True, blank=True)
-    last_polled_at = models.DateTimeField(_("last checked"), null=True, blank=True)
-    last_error = models.TextField(_("last error"), blank=True)
-    last_error_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -351,13 +359,7 @@ class TelegramBot(models.Model):
     def __str__(self) -> str:
         return f"{self.name} (@{self.username})" if self.username else self.name
 
-    @property
-    def token(self) -> str:
-        return crypto.decrypt(self.token_encrypted) if self.token_encrypted else ""
-
-    @token.setter
-    def token(self, value: str) -> None:
-        self.token_encrypted = crypto.encrypt(value) if value else ""
+    token = encrypted("token_encrypted")
 
 
 class TelegramUpdate(models.Model):
@@ -431,10 +433,4 @@ class Webhook(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    @property
-    def secret(self) -> str:
-        return crypto.decrypt(self.secret_encrypted) if self.secret_encrypted else ""
-
-    @secret.setter
-    def secret(self, value: str) -> None:
-        self.secret_encrypted = crypto.encrypt(value) if value else ""
+    secret = encrypted("secret_encrypted")

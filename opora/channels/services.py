@@ -52,12 +52,6 @@ MAILBOX_FIELDS = (
 AUDITED_MAILBOX_FIELDS = (*MAILBOX_FIELDS, "imap_password_encrypted", "smtp_password_encrypted")
 
 
-def signature_of(mailbox: Mailbox | None) -> str:
-    if mailbox is None:
-        return ""
-    return mailbox.signature.strip() or mailbox.name
-
-
 # --- Sending -------------------------------------------------------------------
 
 
@@ -70,25 +64,14 @@ def message_deliver(*, message: Message) -> Delivery | None:
         delivery = telegram_queue(ticket=ticket, message=message, text=message.body)
         if delivery is not None:
             return delivery
-    mailbox = outbound.mailbox_for(ticket)
-    return outbound.email_queue(
-        ticket=ticket,
-        message=message,
-        template="reply",
-        context={"signature": signature_of(mailbox)},
-    )
+    return outbound.email_queue(ticket=ticket, message=message, template="reply")
 
 
 def ticket_acknowledge(*, ticket: Ticket, mailbox: Mailbox) -> Delivery | None:
     """Tell the client their email became ticket N (if the mailbox says so)."""
     if not mailbox.send_acknowledgement:
         return None
-    return outbound.email_queue(
-        ticket=ticket,
-        message=None,
-        template="acknowledgement",
-        context={"signature": signature_of(mailbox)},
-    )
+    return outbound.email_queue(ticket=ticket, message=None, template="acknowledgement")
 
 
 def ticket_event(event: str, *, ticket: Ticket, extra: dict[str, Any] | None = None) -> None:

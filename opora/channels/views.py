@@ -21,7 +21,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
-from django_htmx.http import HttpResponseClientRedirect
 
 from opora.channels import services
 from opora.channels.forms import BotForm, InboundFilterForm, MailboxForm, WebhookForm
@@ -40,7 +39,7 @@ from opora.channels.webhooks import webhook_test
 from opora.core.access import Perm, require_perm
 from opora.core.audit import audit_record
 from opora.core.forms import apply_validation_error
-from opora.core.http import AuthedRequest
+from opora.core.http import AuthedRequest, redirect_after
 from opora.core.pagination import keyset_page
 
 TABS = [
@@ -99,9 +98,7 @@ def mailbox_delete(request: AuthedRequest, pk: int) -> HttpResponse:
     mailbox = get_object_or_404(Mailbox, pk=pk)
     services.mailbox_delete(actor=request.user, mailbox=mailbox)
     messages.success(request, _("The mailbox «%(name)s» is deleted.") % {"name": mailbox.name})
-    if request.htmx:
-        return HttpResponseClientRedirect(reverse("channels:mailbox-list"))
-    return redirect("channels:mailbox-list")
+    return redirect_after(request, "channels:mailbox-list")
 
 
 @require_POST
@@ -370,9 +367,7 @@ def webhook_delete(request: AuthedRequest, pk: int) -> HttpResponse:
     hook = get_object_or_404(Webhook, pk=pk)
     services.webhook_delete(actor=request.user, webhook=hook)
     messages.success(request, _("The webhook «%(name)s» is deleted.") % {"name": hook.name})
-    if request.htmx:
-        return HttpResponseClientRedirect(reverse("channels:webhook-list"))
-    return redirect("channels:webhook-list")
+    return redirect_after(request, "channels:webhook-list")
 
 
 # --- Telegram bots -------------------------------------------------------------------
@@ -439,6 +434,4 @@ def bot_delete(request: AuthedRequest, pk: int) -> HttpResponse:
     bot = get_object_or_404(TelegramBot, pk=pk)
     services.bot_delete(actor=request.user, bot=bot)
     messages.success(request, _("The bot «%(name)s» is deleted.") % {"name": bot.name})
-    if request.htmx:
-        return HttpResponseClientRedirect(reverse("channels:bot-list"))
-    return redirect("channels:bot-list")
+    return redirect_after(request, "channels:bot-list")

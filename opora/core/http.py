@@ -1,11 +1,13 @@
-"""Typed requests for views that only run for signed-in staff."""
+"""Typed requests for views that only run for signed-in staff, and their redirects."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
+from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
 if TYPE_CHECKING:
@@ -27,3 +29,13 @@ def safe_next(request: HttpRequest, default: str = "/") -> str:
     ):
         return default
     return next_url
+
+
+def redirect_after(request: AuthedRequest, to: str, *args: Any) -> HttpResponse:
+    """After a change (typically a delete): a plain redirect, or htmx's client-side one.
+
+    `to` is a URL or a URL name (with `args`), as for `redirect`.
+    """
+    if request.htmx:
+        return HttpResponseClientRedirect(resolve_url(to, *args))
+    return redirect(to, *args)

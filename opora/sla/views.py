@@ -22,11 +22,11 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
-from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
+from django_htmx.http import reswap, retarget
 
 from opora.core.access import Perm, require_perm
 from opora.core.forms import apply_validation_error
-from opora.core.http import AuthedRequest
+from opora.core.http import AuthedRequest, redirect_after
 from opora.sla import config_services
 from opora.sla.engine import DayKind
 from opora.sla.forms import (
@@ -64,13 +64,6 @@ def _tabs(current: str) -> list[dict[str, Any]]:
     return [
         {"label": label, "url": reverse(name), "current": name == current} for label, name in TABS
     ]
-
-
-def _after_delete(request: AuthedRequest, url: str) -> HttpResponse:
-    """A plain redirect, or htmx's client-side one (HX-Redirect)."""
-    if request.htmx:
-        return HttpResponseClientRedirect(url)
-    return redirect(url)
 
 
 # --- Policies ----------------------------------------------------------------------
@@ -124,7 +117,7 @@ def policy_delete(request: AuthedRequest, pk: int) -> HttpResponse:
     policy = get_object_or_404(Policy, pk=pk)
     config_services.policy_delete(actor=request.user, policy=policy)
     messages.success(request, _("The SLA policy «%(name)s» is deleted.") % {"name": policy.name})
-    return _after_delete(request, reverse("sla:policy-list"))
+    return redirect_after(request, reverse("sla:policy-list"))
 
 
 @require_POST
@@ -187,9 +180,9 @@ def calendar_delete(request: AuthedRequest, pk: int) -> HttpResponse:
         config_services.calendar_delete(actor=request.user, calendar=calendar)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
-        return _after_delete(request, reverse("sla:calendar-edit", args=[pk]))
+        return redirect_after(request, reverse("sla:calendar-edit", args=[pk]))
     messages.success(request, _("The calendar «%(name)s» is deleted.") % {"name": calendar.name})
-    return _after_delete(request, reverse("sla:calendar-list"))
+    return redirect_after(request, reverse("sla:calendar-list"))
 
 
 # --- A calendar's year -------------------------------------------------------------

@@ -20,12 +20,11 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
-from django_htmx.http import HttpResponseClientRedirect
 
 from opora.accounts.models import Team, User
 from opora.core.access import Perm, has_perm, require_perm
 from opora.core.forms import apply_validation_error
-from opora.core.http import AuthedRequest
+from opora.core.http import AuthedRequest, redirect_after
 from opora.tickets import automation, config_services, services
 from opora.tickets.assignment import DEFAULT_CAPACITY
 from opora.tickets.models import (
@@ -72,13 +71,6 @@ def _tabs(request: AuthedRequest, current: str) -> list[dict[str, Any]]:
 
 
 # --- Macros --------------------------------------------------------------------
-
-
-def _after_delete(request: AuthedRequest, url_name: str) -> HttpResponse:
-    """Back to the list: a plain redirect, or htmx's client-side one (HX-Redirect)."""
-    if request.htmx:
-        return HttpResponseClientRedirect(reverse(url_name))
-    return redirect(url_name)
 
 
 def _editable_macro(request: AuthedRequest, pk: int) -> Macro:
@@ -137,7 +129,7 @@ def macro_delete(request: AuthedRequest, pk: int) -> HttpResponse:
     macro = _editable_macro(request, pk)
     automation.macro_delete(macro=macro, actor=request.user)
     messages.success(request, _("The macro «%(name)s» is deleted.") % {"name": macro.name})
-    return _after_delete(request, "tickets:macro-list")
+    return redirect_after(request, "tickets:macro-list")
 
 
 # --- Rules ---------------------------------------------------------------------
@@ -257,7 +249,7 @@ def rule_delete(request: AuthedRequest, pk: int) -> HttpResponse:
     rule = get_object_or_404(Rule, pk=pk)
     automation.rule_delete(rule=rule, actor=request.user)
     messages.success(request, _("The rule «%(name)s» is deleted.") % {"name": rule.name})
-    return _after_delete(request, "tickets:rule-list")
+    return redirect_after(request, "tickets:rule-list")
 
 
 @require_POST
@@ -502,4 +494,4 @@ def blocked_delete(request: AuthedRequest, pk: int) -> HttpResponse:
     blocked = get_object_or_404(BlockedSender, pk=pk)
     services.sender_unblock(blocked=blocked, actor=request.user)
     messages.success(request, _("%(pattern)s is no longer blocked.") % {"pattern": blocked})
-    return _after_delete(request, "tickets:blocked-list")
+    return redirect_after(request, "tickets:blocked-list")

@@ -12,10 +12,11 @@ import pytest
 from django.utils import timezone
 
 from opora.accounts.models import Team, User
-from opora.channels.mail import imap, inbound
+from opora.channels.mail import inbound
 from opora.channels.mail.imap import mailbox_poll, mailbox_reconcile
 from opora.channels.models import Delivery, InboundEmail, Mailbox
 from opora.channels.outbox import delivery_attempt
+from opora.channels.polling import POLL_LEASE
 from opora.tickets import services as tickets
 from opora.tickets.models import Ticket
 from tests.channels.helpers import make_mailbox, raw_email
@@ -168,7 +169,7 @@ def test_a_wrong_password_is_recorded_on_the_mailbox(mailbox: Mailbox) -> None:
 
 
 def test_two_pollers_never_fetch_the_same_mailbox_at_once(mailbox: Mailbox) -> None:
-    Mailbox.objects.filter(pk=mailbox.pk).update(poll_lease_until=timezone.now() + imap.POLL_LEASE)
+    Mailbox.objects.filter(pk=mailbox.pk).update(poll_lease_until=timezone.now() + POLL_LEASE)
     assert mailbox_poll(mailbox).busy
 
 

@@ -11,39 +11,27 @@ lease taken by conditional UPDATE.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import socket
 import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from django.db.models import Q
-from django.utils import timezone
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 
 from opora.channels.mail.inbound import email_ingest, email_record_too_large
 from opora.channels.models import InboundEmail, Mailbox, Security
+from opora.channels.polling import PollResult, poll_finish, poll_lease
 
 logger = logging.getLogger(__name__)
 
-POLL_LEASE = dt.timedelta(minutes=10)
 FETCH_CHUNK = 25
 TIMEOUT_SECONDS = 30
 
 # What a broken connection, a refused login or a missing folder raise.
 MAIL_ERRORS = (IMAPClientError, OSError, socket.timeout, ssl.SSLError)
-
-
-@dataclass
-class PollResult:
-    fetched: int = 0
-    too_large: int = 0
-    error: str = ""
-    busy: bool = False
-    statuses: dict[str, int] = field(default_factory=dict)
 
 
 @contextmanager
@@ -64,14 +52,6 @@ def imap_connect(mailbox: Mailbox) -> Iterator[IMAPClient]:
             client.logout()
         except MAIL_ERRORS:
             client.shutdown()
-
-
-def _lease(mailbox: Mailbox, now: dt.datetime) -> bool:
-    return bool(
-        Mailbox.objects.filter(pk=mailbox.pk)
-        .filter(Q(poll_lease_until__isnull=True) | Q(poll_lease_until__lt=now))
-        .update(poll_lease_until=now + POLL_LEASE)
-    )
 
 
 def _select(client: IMAPClient, mailbox: Mailbox) -> int:
@@ -103,8 +83,7 @@ def _after_import(client: IMAPClient, mailbox: Mailbox, uids: list[int]) -> None
 def mailbox_poll(mailbox: Mailbox, *, limit: int = 1000) -> PollResult:
     """Fetch and import what is new in the mailbox; errors are recorded on it, not raised."""
     result = PollResult()
-    now = timezone.now()
-    if not _lease(mailbox, now):
+    if not poll_lease(mailbox):
         result.busy = True
         return result
     try:
@@ -137,20 +116,14 @@ def mailbox_poll(mailbox: Mailbox, *, limit: int = 1000) -> PollResult:
                             uid=uid,
                             raw=bytes(bodies[uid][b"BODY[]"]),
                         )
-                        result.statuses[row.status] = result.statuses.get(row.status, 0) + 1
-                        result.fetched += 1
+                        result.count(row.status)
                         if row.status != InboundEmail.Status.QUARANTINED:
                             done.append(uid)
                 _after_import(client, mailbox, done)
     except MAIL_ERRORS as error:
         result.error = f"{type(error).__name__}: {error}"[:2000]
     finally:
-        fields: dict[str, object] = {"poll_lease_until": None, "last_polled_at": timezone.now()}
-        if result.error:
-            fields.update(last_error=result.error, last_error_at=timezone.now())
-        else:
-            fields["last_error"] = ""
-        Mailbox.objects.filter(pk=mailbox.pk).update(**fields)
+        poll_finish(mailbox, result)
     return result
 
 

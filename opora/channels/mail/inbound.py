@@ -16,7 +16,6 @@ from collections.abc import Iterable
 
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
@@ -106,9 +105,9 @@ def _own_addresses() -> set[str]:
     return {a.lower() for a in Mailbox.objects.values_list("address", flat=True)}
 
 
-def _classify(row: InboundEmail, parsed: ParsedEmail) -> str:
+def _classify(row: InboundEmail, parsed: ParsedEmail, own: set[str]) -> str:
     """The reason not to answer this email, or "" to import it."""
-    if parsed.from_opora or parsed.from_address in _own_addresses():
+    if parsed.from_opora or parsed.from_address in own:
         return InboundEmail.Reason.LOOP
     if parsed.auto_reason:
         return str(parsed.auto_reason)
@@ -147,7 +146,7 @@ def _body(text: str, withheld: list[str]) -> str:
     return text
 
 
-def _import(row: InboundEmail, parsed: ParsedEmail) -> None:
+def _import(row: InboundEmail, parsed: ParsedEmail, own: set[str]) -> None:
     """Create the ticket or the reply this email is; fills in `row`."""
     mailbox = row.mailbox
     duplicate = (
@@ -178,7 +177,7 @@ def _import(row: InboundEmail, parsed: ParsedEmail) -> None:
         )
         row.reason = InboundEmail.Reason.REPLY
     else:
-        message = _new_ticket(mailbox, parsed, contact, withheld, kept)
+        message = _new_ticket(mailbox, parsed, contact, withheld, kept, own)
         row.reason = InboundEmail.Reason.NEW_TICKET
     row.status = InboundEmail.Status.IMPORTED
     row.ticket_id, row.message = message.ticket_id, message
@@ -190,6 +189,7 @@ def _new_ticket(
     contact: Contact | None,
     withheld: list[str],
     files: list[ContentFile[bytes]],
+    own: set[str],
 ) -> Message:
     ticket = tickets.ticket_create(
         subject=parsed.subject[:250] or _("(no subject)"),
@@ -202,14 +202,13 @@ def _new_ticket(
     message = ticket.messages.order_by("id").first()
     assert message is not None  # noqa: S101 -- ticket_create wrote the first message
     ticket_attachments.attachments_save(message=message, files=files)
-    copied = _cc_contacts(parsed, exclude=contact)
+    copied = _cc_contacts(parsed, exclude=contact, own=own)
     if copied:
         tickets.ticket_set_cc(ticket=ticket, actor=None, contacts=copied)
     return message
 
 
-def _cc_contacts(parsed: ParsedEmail, exclude: Contact | None) -> list[Contact]:
-    own = _own_addresses()
+def _cc_contacts(parsed: ParsedEmail, exclude: Contact | None, own: set[str]) -> list[Contact]:
     addresses = {a for a in (*parsed.to, *parsed.cc) if a and a not in own and "+op" not in a}
     if exclude is not None:
         addresses.discard(exclude.email.lower())
@@ -259,8 +258,9 @@ def _process(row: InboundEmail, raw: bytes) -> None:
         row.error = str(error)
         return
     _fill(row, parsed)
+    own = _own_addresses()
     with translation.override(row.mailbox.language):
-        reason = _classify(row, parsed)
+        reason = _classify(row, parsed, own)
         if reason:
             row.status, row.reason = InboundEmail.Status.IGNORED, reason
             if reason == InboundEmail.Reason.BOUNCE:
@@ -270,7 +270,7 @@ def _process(row: InboundEmail, raw: bytes) -> None:
             return
         try:
             with transaction.atomic():
-                _import(row, parsed)
+                _import(row, parsed, own)
         except Exception as error:
             # Anything at all: the message waits in quarantine and the mailbox moves on.
             logger.exception("importing email %s failed", row.email_message_id or row.uid)
@@ -331,9 +331,9 @@ def email_record_too_large(
 
 
 def _advance(mailbox: Mailbox, uidvalidity: int, uid: int) -> None:
-    Mailbox.objects.filter(pk=mailbox.pk, uidvalidity=uidvalidity).filter(
-        Q(last_uid__lt=uid)
-    ).update(last_uid=uid)
+    Mailbox.objects.filter(pk=mailbox.pk, uidvalidity=uidvalidity, last_uid__lt=uid).update(
+        last_uid=uid
+    )
 
 
 @transaction.atomic

@@ -13,7 +13,6 @@ from __future__ import annotations
 import smtplib
 from email.headerregistry import Address
 from email.utils import make_msgid
-from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -60,9 +59,13 @@ def _thread(ticket: Ticket) -> tuple[str, list[str]]:
     return (theirs[-1][1] if theirs else everything[-1] if everything else ""), everything
 
 
-def email_queue(
-    *, ticket: Ticket, message: Message | None, template: str, context: dict[str, Any]
-) -> Delivery | None:
+def signature_of(mailbox: Mailbox | None) -> str:
+    if mailbox is None:
+        return ""
+    return mailbox.signature.strip() or mailbox.name
+
+
+def email_queue(*, ticket: Ticket, message: Message | None, template: str) -> Delivery | None:
     """Compose an email to the ticket's requester (and CC) and put it in the outbox."""
     requester = ticket.requester
     if requester is None or not requester.email:
@@ -85,7 +88,12 @@ def email_queue(
     else:
         sender = settings.DEFAULT_FROM_EMAIL
     language = mailbox.language if mailbox else settings.LANGUAGE_CODE
-    ctx = {"ticket": ticket, "message": message, "is_reply": bool(answered), **context}
+    ctx = {
+        "ticket": ticket,
+        "message": message,
+        "is_reply": bool(answered),
+        "signature": signature_of(mailbox),
+    }
     with translation.override(language):
         subject = render_to_string(f"channels/email/{template}_subject.txt", ctx).strip()
         text = render_to_string(f"channels/email/{template}.txt", ctx)

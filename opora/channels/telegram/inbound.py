@@ -24,7 +24,6 @@ otherwise it opens a new ticket.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,12 +31,12 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Q
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from opora.channels.mail.inbound import default_ticket_type
 from opora.channels.models import TelegramBot, TelegramUpdate
+from opora.channels.polling import PollResult, poll_finish, poll_lease
 from opora.channels.telegram.client import BotApi, FileTooLarge, TelegramError
 from opora.channels.telegram.outbound import bot_api, chat_queue
 from opora.clients.models import Contact
@@ -47,7 +46,6 @@ from opora.tickets.models import Message, Ticket
 
 logger = logging.getLogger(__name__)
 
-POLL_LEASE = dt.timedelta(minutes=10)
 # Updates per getUpdates call (Telegram's maximum), and calls per poll.
 BATCH = 100
 MAX_BATCHES = 10
@@ -61,14 +59,6 @@ FILE_FIELDS = {
     "video_note": "video_note.mp4",
     "animation": "animation.mp4",
 }
-
-
-@dataclass
-class PollResult:
-    fetched: int = 0
-    error: str = ""
-    busy: bool = False
-    statuses: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -99,19 +89,10 @@ class _Declared:
 # --- Polling ---------------------------------------------------------------------
 
 
-def _lease(bot: TelegramBot, now: dt.datetime) -> bool:
-    return bool(
-        TelegramBot.objects.filter(pk=bot.pk)
-        .filter(Q(poll_lease_until__isnull=True) | Q(poll_lease_until__lt=now))
-        .update(poll_lease_until=now + POLL_LEASE)
-    )
-
-
 def bot_poll(bot: TelegramBot, *, limit: int = BATCH) -> PollResult:
     """Fetch and import the bot's new updates; errors are recorded on the bot, not raised."""
     result = PollResult()
-    now = timezone.now()
-    if not _lease(bot, now):
+    if not poll_lease(bot):
         result.busy = True
         return result
     try:
@@ -121,8 +102,7 @@ def bot_poll(bot: TelegramBot, *, limit: int = BATCH) -> PollResult:
             updates = api.get_updates(offset=offset, limit=limit)
             for update in updates:
                 row = update_ingest(bot=bot, update=update, api=api)
-                result.statuses[row.status] = result.statuses.get(row.status, 0) + 1
-                result.fetched += 1
+                result.count(row.status)
             if len(updates) < limit:
                 break
     except TelegramError as error:
@@ -132,12 +112,7 @@ def bot_poll(bot: TelegramBot, *, limit: int = BATCH) -> PollResult:
         logger.exception("polling Telegram bot %s failed", bot.pk)
         result.error = f"{type(error).__name__}: {error}"[:2000]
     finally:
-        fields: dict[str, object] = {"poll_lease_until": None, "last_polled_at": timezone.now()}
-        if result.error:
-            fields.update(last_error=result.error, last_error_at=timezone.now())
-        else:
-            fields["last_error"] = ""
-        TelegramBot.objects.filter(pk=bot.pk).update(**fields)
+        poll_finish(bot, result)
     return result
 
 

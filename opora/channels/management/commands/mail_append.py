@@ -24,10 +24,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         name = options["mailbox"]
-        mailbox = (
-            Mailbox.objects.filter(name=name).first()
-            or Mailbox.objects.filter(address=name.lower()).first()
-        )
+        mailbox = Mailbox.named(name).first()
         if mailbox is None:
             raise CommandError(f"no mailbox named {name!r}")
         try:

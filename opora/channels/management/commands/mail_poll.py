@@ -25,9 +25,7 @@ class Command(BaseCommand):
         mailboxes = Mailbox.objects.filter(is_active=True)
         if options["mailbox"]:
             name = options["mailbox"]
-            mailboxes = Mailbox.objects.filter(name=name) | Mailbox.objects.filter(
-                address=name.lower()
-            )
+            mailboxes = Mailbox.named(name)
             if not mailboxes.exists():
                 raise CommandError(f"no mailbox named {name!r}")
         failed = False
