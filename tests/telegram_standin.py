@@ -10,22 +10,32 @@ file URL, records what the bot sends, and can be told to fail the next calls
         update_id = telegram.push_message(1001, "Не работает выгрузка")
         ...
         assert telegram.sent[0]["text"].startswith("Обращение")
+
+For the demo it also runs on its own, on a fixed port with the demo bot's token
+(README «Telegram in the demo»):
+
+    python -m tests.telegram_standin serve             # prints what the bot sends
+    python -m tests.telegram_standin say --user 1001 --name Иван "Не работает выгрузка"
 """
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
+import os
 import secrets
 import threading
 import time
 import urllib.parse
+import urllib.request
 from collections import deque
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
+import django
 from django.core.files.uploadhandler import MemoryFileUploadHandler, TemporaryFileUploadHandler
 from django.http.multipartparser import MultiPartParser
 
@@ -45,8 +55,10 @@ class _Fault:
 class BotApiStandin:
     """One bot's Bot API on a free loopback port; `base_url` and `token` configure the client."""
 
-    def __init__(self) -> None:
-        self.token = f"{BOT_ID}:{secrets.token_urlsafe(26)[:35]}"
+    def __init__(self, *, port: int = 0, token: str = "", echo: bool = False) -> None:
+        self.token = token or f"{BOT_ID}:{secrets.token_urlsafe(26)[:35]}"
+        # Print what the bot sends (the demo's terminal stands for the client's phone).
+        self.echo = echo
         self.sent: list[dict[str, Any]] = []
         # Every call that reached a method, in order: (method, params).
         self.calls: list[tuple[str, dict[str, Any]]] = []
@@ -56,7 +68,7 @@ class BotApiStandin:
         self._next_update_id = 500_000_001
         self._next_message_id = 1
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
         self._server.daemon_threads = True
         self._server.standin = self  # type: ignore[attr-defined]
         host, port = self._server.server_address[:2]
@@ -207,6 +219,13 @@ class BotApiStandin:
         """One HTTP request: (status, JSON answer or file bytes)."""
         url = urllib.parse.urlsplit(path)
         route = urllib.parse.unquote(url.path)
+        if route == "/standin/say":
+            # The demo's «a person writes to the bot»: JSON {user_id, text, first_name}.
+            said = json.loads(body or b"{}")
+            update_id = self.push_message(
+                int(said["user_id"]), str(said["text"]), first_name=said.get("first_name", "Иван")
+            )
+            return 200, _ok({"update_id": update_id})
         if route.startswith("/file/bot"):
             token, _, file_path = route.removeprefix("/file/bot").partition("/")
             if token != self.token:
@@ -284,6 +303,10 @@ class BotApiStandin:
         chat: int | str = int(chat_id) if chat_id.lstrip("-").isdigit() else chat_id
         with self._lock:
             self.sent.append({"method": method, "chat_id": chat, **what})
+        if self.echo:
+            shown = what.get("text") or f"[{what.get('filename')}] {what.get('caption', '')}"
+            print(f"→ chat {chat}: {shown}", flush=True)  # noqa: T201 -- the demo's output
+        with self._lock:
             message_id = self._next_message_id
             self._next_message_id += 1
         return 200, _ok({"message_id": message_id, "chat": {"id": chat}, "date": int(time.time())})
@@ -339,3 +362,45 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the URL holds the token, and test output is no place for either."""
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`serve` the demo's stand-in, or `say` something to the demo bot as a client."""
+    # The demo bot's address and token, and the upload limits the multipart parser reads.
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opora.settings")
+    django.setup()
+    from opora.channels.demo import DEMO_BOT_PORT, DEMO_BOT_TOKEN
+
+    parser = argparse.ArgumentParser(prog="python -m tests.telegram_standin")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the Bot API stand-in for the demo bot")
+    serve.add_argument("--port", type=int, default=DEMO_BOT_PORT)
+    say = commands.add_parser("say", help="write to the demo bot as a Telegram user")
+    say.add_argument("text")
+    say.add_argument("--user", type=int, default=1001, help="the Telegram user id")
+    say.add_argument("--name", default="Иван", help="the user's first name")
+    say.add_argument("--port", type=int, default=DEMO_BOT_PORT)
+    options = parser.parse_args(argv)
+    if options.command == "serve":
+        standin = BotApiStandin(port=options.port, token=DEMO_BOT_TOKEN, echo=True)
+        print(f"Telegram Bot API stand-in on {standin.base_url} (Ctrl-C to stop)", flush=True)  # noqa: T201
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            standin.stop()
+        return
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{options.port}/standin/say",
+        data=json.dumps(
+            {"user_id": options.user, "text": options.text, "first_name": options.name}
+        ).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=5) as answer:  # noqa: S310 -- loopback
+        update_id = json.load(answer)["result"]["update_id"]
+    print(f"update {update_id} queued for the bot")  # noqa: T201
+
+
+if __name__ == "__main__":
+    main()

@@ -1,8 +1,9 @@
 """The demo company's channels: its support mailbox with a short inbound history.
 
 The mailbox points at the throwaway IMAP server of scripts/imap-test-server.sh
-and is switched off, so `make run` needs no mail server; README «Email in the
-demo» says how to send it a message.
+and the bot at the Bot API stand-in of tests/telegram_standin.py; both are
+switched off, so `make run` needs no other service. README «Email in the demo»
+and «Telegram in the demo» say how to send them a message.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from django.utils import timezone
 
 from opora.accounts.models import Team
 from opora.channels.mail.inbound import email_ingest
-from opora.channels.models import Delivery, Mailbox
+from opora.channels.models import Delivery, Mailbox, TelegramBot
 from opora.tickets.models import TicketType
 
 DEMO_ADDRESS = "support@opora.demo"
+DEMO_BOT_PORT = 14380
+DEMO_BOT_TOKEN = "7000000001:opora-demo-standin-token"  # noqa: S105 -- the stand-in's, not Telegram's
 
 
 def _email(sender: str, subject: str, body: str, **headers: str) -> bytes:
@@ -73,3 +76,14 @@ def seed_channels() -> None:
         Delivery.objects.filter(status=Delivery.Status.QUEUED).update(
             status=Delivery.Status.SENT, sent_at=timezone.now(), attempts=1
         )
+    if not TelegramBot.objects.exists():
+        bot = TelegramBot(
+            name="Опора Демо",
+            api_base_url=f"http://127.0.0.1:{DEMO_BOT_PORT}",
+            username="opora_test_bot",
+            team=Team.objects.filter(name="Первая линия").first(),
+            ticket_type=TicketType.objects.filter(code="standard").first(),
+            is_active=False,
+        )
+        bot.token = DEMO_BOT_TOKEN
+        bot.save()

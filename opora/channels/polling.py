@@ -27,6 +27,19 @@ class PollResult:
         self.fetched += 1
         self.statuses[status] = self.statuses.get(status, 0) + 1
 
+    def summary(self) -> str:
+        """One line for the poll commands: «fetched 3, imported 2, ignored 1»."""
+        parts = [f"fetched {self.fetched}"]
+        if self.too_large:
+            parts.append(f"too large {self.too_large}")
+        parts += [f"{status} {n}" for status, n in sorted(self.statuses.items())]
+        line = ", ".join(parts)
+        if self.busy:
+            line += " (another poll is running; --break-lease after a crash)"
+        if self.error:
+            line += f"; error: {self.error}"
+        return line
+
 
 def poll_lease(source: PolledSource, *, now: dt.datetime | None = None) -> bool:
     """Take the source for this poller (conditional UPDATE); False if another holds it."""

@@ -33,14 +33,7 @@ class Command(BaseCommand):
             if options["break_lease"]:
                 Mailbox.objects.filter(pk=mailbox.pk).update(poll_lease_until=None)
             result = mailbox_poll(mailbox)
-            line = f"{mailbox.address}: fetched {result.fetched}, too large {result.too_large}"
-            if result.statuses:
-                line += ", " + ", ".join(f"{k} {v}" for k, v in sorted(result.statuses.items()))
-            if result.busy:
-                line += " (another poll is running; --break-lease after a crash)"
-            if result.error:
-                line += f"; error: {result.error}"
-                failed = True
-            self.stdout.write(line)
+            failed = failed or bool(result.error)
+            self.stdout.write(f"{mailbox.address}: {result.summary()}")
         if failed:
             raise CommandError("some mailboxes could not be checked")
