@@ -649,10 +649,12 @@ def test_the_notify_action_emails_the_named_person(
     rule("Сообщить лиду", [{"action": "notify", "value": "lead@example.com"}])
     assert mailoutbox == []
 
-    created = new_ticket(type=standard, requester=contact)
+    created = new_ticket(type=standard, requester=contact, subject='Ошибка «1С & банк» в "отчёте"')
 
     assert [m.to for m in mailoutbox] == [[lead.email]]
     assert created.reference in mailoutbox[0].subject
+    # A plain-text email: the subject as typed, not HTML-escaped.
+    assert 'Ошибка «1С & банк» в "отчёте"' in mailoutbox[0].body
 
 
 def test_the_escalate_action_marks_the_ticket_escalated_to_development(
