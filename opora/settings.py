@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "opora.sla",
     "opora.channels",
     "opora.quality",
+    "opora.analytics",
 ]
 
 MIDDLEWARE = [

@@ -58,6 +58,12 @@ PERIODIC_JOBS = [
     PeriodicJob(
         "channels.deliveries_due", "opora.channels.tasks.deliveries_due", dt.timedelta(minutes=1)
     ),
+    # Dashboards lag changes by at most this much (docs/metrics.md «Freshness»).
+    PeriodicJob(
+        "analytics.rollups_refresh",
+        "opora.analytics.tasks.rollups_refresh",
+        dt.timedelta(seconds=30),
+    ),
     PeriodicJob(
         "tickets.auto_close_resolved",
         "opora.tickets.tasks.auto_close_resolved",

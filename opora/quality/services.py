@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from opora.analytics.rollups import tickets_stale
 from opora.clients.models import Contact
 from opora.quality.models import CsatResponse
 from opora.tickets.models import Ticket
@@ -23,12 +24,14 @@ def csat_record(
         raise ValidationError({"score": _("Choose a score from 1 to 5.")})
     try:
         with transaction.atomic():
-            return CsatResponse.objects.create(
+            answer = CsatResponse.objects.create(
                 ticket=ticket,
                 contact=contact,
                 score=score,
                 comment=comment.strip()[:2000],
                 channel=channel,
             )
+            tickets_stale([ticket.pk])
+            return answer
     except IntegrityError as error:
         raise ValidationError(_("This ticket has already been rated. Thank you!")) from error

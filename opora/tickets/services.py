@@ -66,10 +66,18 @@ def _label(value: Any) -> str:
 
 
 def event_record(ticket: Ticket, actor: User | None, field: str, old: Any, new: Any) -> None:
-    """Write one line of the ticket's history."""
+    """Write one line of the ticket's history (and so mark the ticket for analytics)."""
     TicketEvent.objects.create(
         ticket=ticket, actor=actor, field=field, old_value=_label(old), new_value=_label(new)
     )
+    analytics_stale(ticket.pk)
+
+
+def analytics_stale(*ticket_ids: int) -> None:
+    """Every change to a ticket re-counts it in the dashboards, in the change's transaction."""
+    from opora.analytics.rollups import tickets_stale
+
+    tickets_stale(ticket_ids)
 
 
 # --- Arrival -----------------------------------------------------------------
@@ -87,6 +95,7 @@ def _emit(
     if changes:
         extra["changed"] = changes
     ticket_event(event, ticket=ticket, extra=extra)
+    analytics_stale(ticket.pk)
 
 
 def sender_is_blocked(email: str) -> bool:
@@ -222,6 +231,7 @@ def repeat_contact_check(*, ticket: Ticket) -> Ticket | None:
         source=ticket, target=earlier, defaults={"kind": TicketLink.Kind.REPEAT}
     )
     event_record(ticket, None, "is_repeat", "", earlier.reference)
+    analytics_stale(earlier.pk)  # its first answer did not settle the question (FCR)
     return earlier
 
 
@@ -378,6 +388,7 @@ def ticket_apply_changes(
             ticket.closed_at = now
         elif old_status == Ticket.Status.RESOLVED:
             ticket.resolved_at = None
+            ticket.reopened_count += 1
     if changed:
         ticket.save()
         moved = {k: v for k, v in sla_traits.items() if getattr(ticket, k) != v}
@@ -493,6 +504,7 @@ def ticket_client_reply(
             source=follow_up, target=ticket, defaults={"kind": TicketLink.Kind.FOLLOW_UP}
         )
         event_record(follow_up, None, "link", "", ticket.reference)
+        analytics_stale(ticket.pk)  # a repeat contact for FCR
         message = follow_up.messages.filter(kind=Message.Kind.CLIENT).order_by("id").first()
         assert message is not None  # noqa: S101 -- ticket_create wrote the client's message
         attachments.attachments_save(message=message, files=files)

@@ -183,6 +183,8 @@ class Ticket(models.Model):
         "clients.Contact", verbose_name=_("CC"), blank=True, related_name="cc_tickets"
     )
     is_repeat = models.BooleanField(_("repeat contact"), default=False)
+    # Times the ticket went from «resolved» back to work (the reopen rate, FCR).
+    reopened_count = models.PositiveSmallIntegerField(_("reopened"), default=0)
     is_spam = models.BooleanField(_("spam"), default=False)
     merged_into = models.ForeignKey(
         "self",

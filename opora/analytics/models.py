@@ -1,0 +1,172 @@
+"""Analytics storage: a fact row per ticket and the daily rollups dashboards read.
+
+Every number on a dashboard is a sum over rollup rows (docs/metrics.md). A
+ticket's fact row remembers exactly what the ticket added to the rollups
+(`contributions`), so when the ticket changes the refresh adds the difference
+and nothing is counted twice; `StaleTicket` is the queue of tickets to
+refresh, written in the same transaction as the change.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import ClassVar
+
+from django.db import models
+
+
+class StaleTicket(models.Model):
+    """A ticket whose rollup contributions must be recomputed.
+
+    `token` changes on every new mark, so the refresh deletes the mark only if
+    nobody marked the ticket again while it was computing.
+    """
+
+    ticket_id = models.BigIntegerField(primary_key=True)
+    token = models.UUIDField(default=uuid.uuid4)
+    marked_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"ticket {self.ticket_id}"
+
+
+class RollupState(models.Model):
+    """The single row that leases the refresh to one worker at a time."""
+
+    lease_until = models.DateTimeField(null=True)
+    refreshed_at = models.DateTimeField(null=True)
+    rebuilt_at = models.DateTimeField(null=True)
+
+    def __str__(self) -> str:
+        return f"refreshed {self.refreshed_at}"
+
+
+class TicketFact(models.Model):
+    """One ticket as analytics sees it: its measured times and its rollup contributions."""
+
+    ticket_id = models.BigIntegerField(primary_key=True)
+    number = models.PositiveIntegerField()
+    created_at = models.DateTimeField()
+    created_day = models.DateField()
+    team_id = models.BigIntegerField(null=True)
+    type_id = models.BigIntegerField(null=True)
+    channel = models.CharField(max_length=20)
+    category_id = models.BigIntegerField(null=True)
+    client_id = models.BigIntegerField(null=True)
+    operator_id = models.BigIntegerField(null=True)
+    status = models.CharField(max_length=10)
+    first_response_at = models.DateTimeField(null=True)
+    frt_seconds = models.FloatField(null=True)
+    frt_business_seconds = models.FloatField(null=True)
+    resolved_at = models.DateTimeField(null=True)
+    resolution_seconds = models.FloatField(null=True)
+    resolution_business_seconds = models.FloatField(null=True)
+    replies = models.PositiveIntegerField(default=0)
+    reopened = models.PositiveSmallIntegerField(default=0)
+    is_repeat = models.BooleanField(default=False)
+    is_escalated = models.BooleanField(default=False)
+    # «met» / «breached» / "" (no target, or not decided yet).
+    sla_first_response = models.CharField(max_length=10, blank=True)
+    sla_resolution = models.CharField(max_length=10, blank=True)
+    fcr = models.BooleanField(null=True)
+    csat = models.PositiveSmallIntegerField(null=True)
+    # [[cube, *key, measure, value], …]: exactly what this ticket added to the rollups.
+    contributions = models.JSONField(default=list)
+
+    class Meta:
+        indexes: ClassVar = [
+            models.Index(fields=["client_id", "created_day"], name="fact_client_idx"),
+            models.Index(fields=["operator_id", "created_day"], name="fact_operator_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"OP-{self.number}"
+
+
+class DailyStat(models.Model):
+    """Additive measures per day × queue × type × channel × operator (docs/metrics.md).
+
+    In every rollup a dimension id of 0 means «none» (no queue, no operator):
+    NULLs would make the unique keys leak on databases where NULLs are distinct.
+    """
+
+    day = models.DateField()
+    team_id = models.BigIntegerField(default=0)
+    type_id = models.BigIntegerField(default=0)
+    channel = models.CharField(max_length=20)
+    operator_id = models.BigIntegerField(default=0)
+    created = models.IntegerField(default=0)
+    repeat = models.IntegerField(default=0)
+    escalated = models.IntegerField(default=0)
+    first_responses = models.IntegerField(default=0)
+    frt_sum = models.FloatField(default=0)
+    frt_business_sum = models.FloatField(default=0)
+    resolved = models.IntegerField(default=0)
+    resolution_sum = models.FloatField(default=0)
+    resolution_business_sum = models.FloatField(default=0)
+    reopened = models.IntegerField(default=0)
+    fcr = models.IntegerField(default=0)
+    sla_frt_total = models.IntegerField(default=0)
+    sla_frt_met = models.IntegerField(default=0)
+    sla_resolution_total = models.IntegerField(default=0)
+    sla_resolution_met = models.IntegerField(default=0)
+    replies = models.IntegerField(default=0)
+    csat_count = models.IntegerField(default=0)
+    csat_sum = models.IntegerField(default=0)
+    csat_satisfied = models.IntegerField(default=0)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["day", "team_id", "type_id", "channel", "operator_id"],
+                name="daily_stat_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.team_id}/{self.type_id}/{self.channel}/{self.operator_id}"
+
+
+class DurationHistogram(models.Model):
+    """How many durations fell in each bucket, per day × queue × type × channel."""
+
+    day = models.DateField()
+    team_id = models.BigIntegerField(default=0)
+    type_id = models.BigIntegerField(default=0)
+    channel = models.CharField(max_length=20)
+    measure = models.CharField(max_length=12)
+    bucket = models.SmallIntegerField()
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["measure", "day", "team_id", "type_id", "channel", "bucket"],
+                name="histogram_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.measure}[{self.bucket}] = {self.count}"
+
+
+class CategoryStat(models.Model):
+    """Tickets created per day × category × queue × type × channel (contact reasons)."""
+
+    day = models.DateField()
+    category_id = models.BigIntegerField(default=0)
+    team_id = models.BigIntegerField(default=0)
+    type_id = models.BigIntegerField(default=0)
+    channel = models.CharField(max_length=20)
+    created = models.IntegerField(default=0)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["day", "category_id", "team_id", "type_id", "channel"],
+                name="category_stat_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} category {self.category_id}: {self.created}"
