@@ -114,7 +114,9 @@ def _facts_rows(filters: Filters, cube: str) -> Iterable[list[Any]]:
     facts = TicketFact.objects.all()
     if filters.client_ids:
         facts = facts.filter(client_id__in=filters.client_ids)
-    if filters.operator_ids:
+    if filters.operator_ids and cube != DAILY:
+        # Durations and reasons belong to the ticket's operator; daily rows name their own
+        # (a reply counts for its author, whoever the ticket is assigned to).
         facts = facts.filter(operator_id__in=filters.operator_ids)
     start, end = filters.start.isoformat(), filters.end.isoformat()
     # Day-level attribution may differ from the creation day, but never precedes it.
