@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Install the Debian packages the test suite needs (PostgreSQL, Chromium, gettext,
-# fonts with Cyrillic, Dovecot IMAP). Idempotent and quick when everything is present.
+# Install the Debian packages Opora and its test suite need (PostgreSQL, Chromium,
+# gettext, fonts with Cyrillic, Dovecot IMAP, and Pango + HarfBuzz for WeasyPrint's
+# PDF reports). Idempotent and quick when everything is present.
 set -euo pipefail
 
 need=()
@@ -9,6 +10,11 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v msgfmt >/dev/null 2>&1 || need+=(gettext)
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 [ -x /usr/sbin/dovecot ] && [ -x /usr/lib/dovecot/imap ] || need+=(dovecot-imapd)
+# WeasyPrint (PDF reports) loads these shared libraries at import.
+libs=$(/sbin/ldconfig -p 2>/dev/null || true)
+grep -q 'libpango-1\.0\.so\.0 ' <<<"$libs" || need+=(libpango-1.0-0)
+grep -q 'libpangoft2-1\.0\.so\.0 ' <<<"$libs" || need+=(libpangoft2-1.0-0)
+grep -q 'libharfbuzz-subset\.so\.0 ' <<<"$libs" || need+=(libharfbuzz-subset0)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
