@@ -16,6 +16,7 @@ urlpatterns = [
     path("tickets/", include("opora.tickets.urls")),
     path("sla/", include("opora.sla.urls")),
     path("channels/", include("opora.channels.urls")),
+    path("analytics/", include("opora.analytics.urls")),
     path("portal/", include("opora.channels.portal.urls")),
     path("", include("opora.accounts.urls")),
     path("", include("opora.core.urls")),
