@@ -20,7 +20,13 @@ from django.utils.translation import gettext_lazy
 
 from opora.accounts.models import Team, User
 from opora.analytics import metrics
-from opora.analytics.facts import BUCKET_EDGES, FRT_BUSINESS, RESOLUTION_BUSINESS
+from opora.analytics.facts import (
+    BUCKET_EDGES,
+    FRT_BUSINESS,
+    RESOLUTION_BUSINESS,
+    company_day,
+    company_zone,
+)
 from opora.analytics.metrics import Filters, Summary
 from opora.core.exports import Column, Table
 from opora.sla.services import duration
@@ -127,7 +133,8 @@ class Card:
     def goal_met(self) -> bool | None:
         if self.goal is None or self.value is None:
             return None
-        return (self.value >= self.goal) if self.higher_is_better else (self.value <= self.goal)
+        value = float(self.value)
+        return value >= self.goal if self.higher_is_better else value <= self.goal
 
     @property
     def goal_shown(self) -> str:
@@ -362,12 +369,13 @@ TEAM_SORTS = {
 
 def team(filters: Filters, *, sort: str = "resolved") -> dict[str, Any]:
     labels_of = names()
-    open_now = dict(
-        metrics.active_tickets(filters)
+    open_now: dict[int, int] = {
+        assignee or 0: n
+        for assignee, n in metrics.active_tickets(filters)
         .values_list("assignee_id")
         .annotate(n=Count("id"))
         .values_list("assignee_id", "n")
-    )
+    }
     rows = []
     for row in metrics.per_operator(filters):
         operator_id = row["operator_id"]
@@ -385,7 +393,7 @@ def team(filters: Filters, *, sort: str = "resolved") -> dict[str, Any]:
                 "csat_count": row["csat_count"],
                 "fcr_rate": rounded(row["fcr_rate"]),
                 "reopen_rate": rounded(row["reopen_rate"]),
-                "open_now": open_now.get(operator_id or None, 0),
+                "open_now": open_now.get(operator_id, 0),
             }
         )
     rows.sort(key=TEAM_SORTS.get(sort, TEAM_SORTS["resolved"]))
@@ -620,8 +628,8 @@ def operations(filters: Filters, *, now: dt.datetime | None = None) -> dict[str,
         .select_related("assignee", "client", "type")
         .order_by("sla_due_at")[:15]
     )
-    today = timezone.localdate(now)
-    midnight = timezone.make_aware(dt.datetime.combine(today, dt.time()))
+    today = company_day(now)
+    midnight = dt.datetime.combine(today, dt.time(), tzinfo=company_zone())
     came_today = metrics.tickets_matching(filters).filter(created_at__gte=midnight).count()
     # Forecast for the whole day: the mean of the same weekday over the last four weeks.
     same_days = [today - dt.timedelta(weeks=w) for w in range(1, 5)]

@@ -14,7 +14,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db.models import Count
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -66,6 +68,9 @@ BUCKET_EDGES: tuple[float, ...] = (
 # The four duration distributions kept in DurationHistogram.
 FRT, FRT_BUSINESS, RESOLUTION, RESOLUTION_BUSINESS = "frt", "frt_b", "res", "res_b"
 SATISFIED = 4  # CSAT 4 and 5 count as «satisfied»
+# A clock met within this many seconds of the reply/resolution stopped for it (the two
+# stamps come from separate `now()` calls within one transaction).
+STOPPED_THERE = 60.0
 MET, BREACHED = "met", "breached"
 
 # Contribution cubes: the rollup table each contribution row goes to.
@@ -167,7 +172,7 @@ def snapshots_load(ticket_ids: Iterable[int]) -> dict[int, TicketSnapshot]:
         )
     replies = (
         Message.objects.filter(ticket_id__in=ids, kind=Message.Kind.REPLY)
-        .annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()))
+        .annotate(day=TruncDate("created_at", tzinfo=company_zone()))
         .values("ticket_id", "author_id", "day")
         .annotate(n=Count("id"))
     )
@@ -201,8 +206,21 @@ def _attach_working_time(snapshots: Iterable[TicketSnapshot]) -> None:
         snapshot.working_time = working_time(calendar_id)
 
 
+def company_zone() -> ZoneInfo:
+    """The department's time zone: its days are the analytics days, whoever is looking."""
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def company_today() -> dt.date:
+    return timezone.localdate(timezone=company_zone())
+
+
+def company_day(moment: dt.datetime) -> dt.date:
+    return timezone.localdate(moment, company_zone())
+
+
 def _day(moment: dt.datetime) -> str:
-    return timezone.localdate(moment).isoformat()
+    return company_day(moment).isoformat()
 
 
 def fact_of(snapshot: TicketSnapshot) -> dict[str, Any]:
@@ -212,7 +230,7 @@ def fact_of(snapshot: TicketSnapshot) -> dict[str, Any]:
     fact: dict[str, Any] = {
         "number": t["number"],
         "created_at": created_at,
-        "created_day": timezone.localdate(created_at),
+        "created_day": company_day(created_at),
         "team_id": t["team_id"],
         "type_id": t["type_id"],
         "channel": t["channel"],
@@ -336,7 +354,7 @@ def _business(
         clock is not None
         and clock.state == Clock.State.MET
         and clock.met_at is not None
-        and abs((clock.met_at - end).total_seconds()) < 1
+        and abs((clock.met_at - end).total_seconds()) < STOPPED_THERE
     ):
         return clock.consumed
     if hours is None:

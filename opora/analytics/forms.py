@@ -6,10 +6,10 @@ import datetime as dt
 from typing import Any
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from opora.accounts.models import Team, User
+from opora.analytics.facts import company_today
 from opora.analytics.metrics import Filters
 from opora.clients.models import ClientAccount
 from opora.tickets.models import Ticket, TicketType
@@ -82,7 +82,7 @@ class FilterForm(forms.Form):
 
     def filters(self, *, today: dt.date | None = None) -> Filters:
         """The metrics filters; the default period when the form is empty or invalid."""
-        today = today or timezone.localdate()
+        today = today or company_today()
         data = self.cleaned_data if self.is_valid() else {}
         period = data.get("period") or self.default_period
         yesterday = today - dt.timedelta(days=1)

@@ -28,6 +28,7 @@ from opora.analytics.facts import (
     HISTOGRAM,
     RESOLUTION,
     RESOLUTION_BUSINESS,
+    company_today,
 )
 from opora.analytics.models import CategoryStat, DailyStat, DurationHistogram, TicketFact
 from opora.tickets.models import Ticket
@@ -94,7 +95,7 @@ class Filters:
 
 def last_days(days: int, *, today: dt.date | None = None, **dimensions: Any) -> Filters:
     """The `days` full days up to yesterday, with optional dimension filters."""
-    end = (today or timezone.localdate()) - dt.timedelta(days=1)
+    end = (today or company_today()) - dt.timedelta(days=1)
     return Filters(start=end - dt.timedelta(days=days - 1), end=end, **dimensions)
 
 
@@ -364,11 +365,9 @@ BACKLOG_AGES: tuple[tuple[str, dt.timedelta | None], ...] = (
 )
 
 
-def active_tickets(filters: Filters) -> QuerySet[Ticket]:
-    """Tickets waiting for work now, with the filter's dimensions (period ignored)."""
-    tickets = Ticket.objects.filter(
-        status__in=Ticket.ACTIVE_STATUSES, is_spam=False, merged_into__isnull=True
-    )
+def tickets_matching(filters: Filters) -> QuerySet[Ticket]:
+    """Live tickets (not spam, not merged away) with the filter's dimensions; period ignored."""
+    tickets = Ticket.objects.filter(is_spam=False, merged_into__isnull=True)
     if filters.team_ids:
         tickets = tickets.filter(team_id__in=filters.team_ids)
     if filters.type_ids:
@@ -380,6 +379,11 @@ def active_tickets(filters: Filters) -> QuerySet[Ticket]:
     if filters.client_ids:
         tickets = tickets.filter(client_id__in=filters.client_ids)
     return tickets
+
+
+def active_tickets(filters: Filters) -> QuerySet[Ticket]:
+    """Tickets waiting for work now."""
+    return tickets_matching(filters).filter(status__in=Ticket.ACTIVE_STATUSES)
 
 
 def backlog(filters: Filters, *, now: dt.datetime | None = None) -> dict[str, Any]:
