@@ -258,6 +258,8 @@ TASKS = {
         "QUEUES": ["default", "email"],
     }
 }
+# The name on reports and their PDFs.
+OPORA_COMPANY_NAME = env.str("OPORA_COMPANY_NAME", default="Opora")
 OPORA_SCHEDULER_INTERVAL = env.float("OPORA_SCHEDULER_INTERVAL", default=5.0)
 
 LOGGING: dict[str, Any] = {

@@ -211,6 +211,34 @@ TRAFFIC_CARDS = (
 )
 
 
+def sla_by_type(filters: Filters) -> list[dict[str, Any]]:
+    """SLA compliance per ticket type against the type's goal (docs/metrics.md § 4)."""
+    types = {t.pk: t for t in TicketType.objects.all()}
+    sla_rows = []
+    for row in metrics.daily_sums(filters, ("type_id",)):
+        kind = types.get(row["type_id"])
+        code = kind.code if kind else ""
+        goal = metrics.SLA_GOAL_PERCENT.get(code, metrics.SLA_GOAL_DEFAULT)
+        frt = metrics.ratio(row["sla_frt_met"], row["sla_frt_total"])
+        resolution = metrics.ratio(row["sla_resolution_met"], row["sla_resolution_total"])
+        total = metrics.ratio(
+            row["sla_frt_met"] + row["sla_resolution_met"],
+            row["sla_frt_total"] + row["sla_resolution_total"],
+        )
+        sla_rows.append(
+            {
+                "type": str(kind) if kind else "—",
+                "created": row["created"],
+                "sla_frt": rounded(frt),
+                "sla_resolution": rounded(resolution),
+                "sla_total": rounded(total),
+                "goal": goal,
+                "goal_met": None if total is None else total >= goal,
+            }
+        )
+    return sla_rows
+
+
 def traffic(filters: Filters) -> dict[str, Any]:
     current, previous = metrics.summary(filters), metrics.summary(filters.previous())
     labels_of = names()
@@ -238,29 +266,7 @@ def traffic(filters: Filters) -> dict[str, Any]:
         for s in starts
     ]
     resolved_series = [per_period.get(s, {}).get("resolved", 0) for s in starts]
-    by_type = metrics.daily_sums(filters, ("type_id",))
-    type_codes = dict(TicketType.objects.values_list("pk", "code"))
-    sla_rows = []
-    for row in by_type:
-        code = type_codes.get(row["type_id"], "")
-        goal = metrics.SLA_GOAL_PERCENT.get(code, metrics.SLA_GOAL_DEFAULT)
-        frt = metrics.ratio(row["sla_frt_met"], row["sla_frt_total"])
-        resolution = metrics.ratio(row["sla_resolution_met"], row["sla_resolution_total"])
-        total = metrics.ratio(
-            row["sla_frt_met"] + row["sla_resolution_met"],
-            row["sla_frt_total"] + row["sla_resolution_total"],
-        )
-        sla_rows.append(
-            {
-                "type": labels_of["type_id"].get(row["type_id"], "—"),
-                "created": row["created"],
-                "sla_frt": rounded(frt),
-                "sla_resolution": rounded(resolution),
-                "sla_total": rounded(total),
-                "goal": goal,
-                "goal_met": None if total is None else total >= goal,
-            }
-        )
+    sla_rows = sla_by_type(filters)
     return {
         "cards": cards_for(current, previous, TRAFFIC_CARDS),
         "charts": {

@@ -12,7 +12,9 @@ from __future__ import annotations
 import uuid
 from typing import ClassVar
 
+from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class StaleTicket(models.Model):
@@ -170,3 +172,46 @@ class CategoryStat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} category {self.category_id}: {self.created}"
+
+
+class ReportNote(models.Model):
+    """The head's commentary on one period of a report («why SLA dipped in March»)."""
+
+    kind = models.CharField(_("report"), max_length=10)
+    period_start = models.DateField(_("period from"))
+    text = models.TextField(_("commentary"), blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("report commentary")
+        verbose_name_plural = _("report commentaries")
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["kind", "period_start"], name="report_note_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.period_start}"
+
+
+class ReportDelivery(models.Model):
+    """A report period that was mailed: the schedule sends each one once."""
+
+    kind = models.CharField(max_length=10)
+    period_start = models.DateField()
+    recipients = models.PositiveIntegerField(default=0)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["kind", "period_start"], name="report_sent_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.period_start}"

@@ -12,3 +12,11 @@ def rollups_refresh() -> str:
 
     result = refresh()
     return "busy" if result.busy else f"refreshed {result.refreshed}"
+
+
+@task()
+def reports_send() -> str:
+    """Mail the monthly and weekly reports once their period is over (runs hourly)."""
+    from opora.analytics.reports import MONTHLY, WEEKLY, report_send
+
+    return "; ".join(report_send(kind) for kind in (MONTHLY, WEEKLY))

@@ -8,5 +8,6 @@ app_name = "analytics"
 
 urlpatterns = [
     path("", views.dashboard, name="home"),
+    path("reports/<slug:kind>/", views.report, name="report"),
     path("<slug:slug>/", views.dashboard, name="dashboard"),
 ]

@@ -6,24 +6,28 @@ exactly the filters and permissions of the screen it comes from.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib import messages
 from django.http import Http404
 from django.http.response import HttpResponseBase
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import formats
 from django.utils.functional import Promise
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from opora.analytics import dashboards
+from opora.analytics import dashboards, reports
 from opora.analytics.forms import FilterForm
 from opora.analytics.metrics import Filters
-from opora.core.access import Perm, require_perm
+from opora.core.access import Perm, ensure_perm, has_perm, require_perm
 from opora.core.exports import EXPORT_FORMATS, tables_response
 from opora.core.http import AuthedRequest
+from opora.core.pdf import PdfUnavailable, pdf_response
 
 
 @dataclass(frozen=True)
@@ -46,15 +50,25 @@ DASHBOARDS = {
 }
 
 
+REPORTS = {
+    reports.MONTHLY: _("Monthly KPI report"),
+    reports.WEEKLY: _("Weekly team report"),
+}
+
+
 def _tabs(current: str, query: str) -> list[dict[str, Any]]:
     suffix = f"?{query}" if query else ""
-    return [
+    tabs = [
         {
             "label": d.title,
             "url": reverse("analytics:dashboard", args=[d.slug]) + suffix,
             "current": d.slug == current,
         }
         for d in DASHBOARDS.values()
+    ]
+    return tabs + [
+        {"label": label, "url": reverse("analytics:report", args=[kind]), "current": False}
+        for kind, label in REPORTS.items()
     ]
 
 
@@ -96,3 +110,53 @@ def _filename(board: Dashboard, filters: Filters) -> str:
     start = formats.date_format(filters.start, "Y-m-d")
     end = formats.date_format(filters.end, "Y-m-d")
     return f"opora-{board.slug}-{start}-{end}"
+
+
+@require_perm(Perm.VIEW_ANALYTICS)
+def report(request: AuthedRequest, kind: str) -> HttpResponseBase:
+    """A report's page, its PDF (`?format=pdf`), and the commentary form (POST)."""
+    if kind not in reports.BUILDERS:
+        raise Http404
+    start = _report_start(request, kind)
+    if request.method == "POST":
+        ensure_perm(request.user, Perm.WRITE_REPORT_NOTES)
+        reports.report_note_save(
+            kind=kind, start=start, text=request.POST.get("text", ""), author=request.user
+        )
+        messages.success(request, gettext("The commentary is saved."))
+        return redirect(f"{reverse('analytics:report', args=[kind])}?start={start.isoformat()}")
+    built = reports.BUILDERS[kind](start)
+    if request.GET.get("format") == "pdf":
+        try:
+            return pdf_response(
+                reports.report_html(built, pdf=True), f"opora-{kind}-{start.isoformat()}"
+            )
+        except PdfUnavailable as error:
+            messages.error(request, str(error))
+    step = dt.timedelta(days=1 if kind == reports.MONTHLY else 7)
+    later = reports.period_of(kind, built["filters"].end + step).start
+    ctx = {
+        "report": built,
+        "can_comment": has_perm(request.user, Perm.WRITE_REPORT_NOTES),
+        "earlier": reports.period_of(kind, built["filters"].start - step).start,
+        "later": later if later <= reports.last_complete(kind) else None,
+        "tabs": [
+            {
+                "label": label,
+                "url": reverse("analytics:report", args=[other]),
+                "current": other == kind,
+            }
+            for other, label in REPORTS.items()
+        ],
+    }
+    return render(request, "analytics/reports/page.html", ctx)
+
+
+def _report_start(request: AuthedRequest, kind: str) -> dt.date:
+    """The period asked for (any day in it), or the last finished one."""
+    raw = request.POST.get("start") or request.GET.get("start") or ""
+    try:
+        day = dt.date.fromisoformat(raw)
+    except ValueError:
+        day = reports.last_complete(kind)
+    return reports.period_of(kind, day).start

@@ -32,6 +32,7 @@ class Perm(enum.StrEnum):
     MANAGE_SLA = "manage_sla"
     MANAGE_CHANNELS = "manage_channels"
     VIEW_ANALYTICS = "view_analytics"
+    WRITE_REPORT_NOTES = "write_report_notes"
     VIEW_STAFF = "view_staff"
     MANAGE_USERS = "manage_users"
     MANAGE_TEAMS = "manage_teams"
@@ -63,6 +64,8 @@ GRANTS: dict[Perm, frozenset[str]] = {
     # Mailbox and bot credentials, the inbound log and the outbox.
     Perm.MANAGE_CHANNELS: frozenset({ADMIN, HEAD}),
     Perm.VIEW_ANALYTICS: frozenset({ADMIN, HEAD, LEAD, ANALYST, VIEWER}),
+    # The commentary on the monthly and weekly reports: what happened and what we do.
+    Perm.WRITE_REPORT_NOTES: frozenset({ADMIN, HEAD, LEAD}),
     Perm.VIEW_STAFF: frozenset({ADMIN, HEAD, LEAD}),
     Perm.MANAGE_USERS: frozenset({ADMIN}),
     Perm.MANAGE_TEAMS: frozenset({ADMIN, HEAD}),

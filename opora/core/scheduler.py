@@ -65,6 +65,9 @@ PERIODIC_JOBS = [
         dt.timedelta(seconds=30),
     ),
     PeriodicJob(
+        "analytics.reports_send", "opora.analytics.tasks.reports_send", dt.timedelta(hours=1)
+    ),
+    PeriodicJob(
         "tickets.auto_close_resolved",
         "opora.tickets.tasks.auto_close_resolved",
         dt.timedelta(minutes=15),
