@@ -605,7 +605,7 @@ def reasons(filters: Filters, *, top: int = 10) -> dict[str, Any]:
                     Column("created", str(_("Tickets in")), "int"),
                     Column("share", str(_("Share")), "percent"),
                     Column("previous", str(_("Previous period")), "int"),
-                    Column("change", str(_("Change")), "percent"),
+                    Column("change", str(_("Difference")), "percent"),
                 ],
                 rows=rows,
             )
