@@ -23,6 +23,7 @@ from ninja.security import APIKeyCookie, HttpBearer
 from opora import __version__
 from opora.accounts.api import router as accounts_router
 from opora.accounts.services import api_token_authenticate
+from opora.analytics.api import router as analytics_router
 from opora.core.access import Perm, has_perm
 from opora.core.api import router as core_router
 from opora.core.idempotency import IdempotencyConflict
@@ -176,5 +177,6 @@ def api_not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
 
 api.add_router("/", accounts_router)
 api.add_router("/", core_router)
+api.add_router("/", analytics_router)
 api.add_router("/", tickets_router)
 api.add_router("/", sla_router)
