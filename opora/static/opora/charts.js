@@ -216,7 +216,11 @@
       inverse: horizontal,
       axisTick: { show: false },
       axisLine: { lineStyle: { color: t.line } },
-      axisLabel: { color: t.muted, hideOverlap: true },
+      // A dozen categories or fewer (ages, types, operators) all keep their names.
+      axisLabel: Object.assign(
+        { color: t.muted },
+        spec.labels.length <= 12 ? { interval: 0 } : { hideOverlap: true }
+      ),
     };
     const values = axes.map(function (index) {
       const first = list.find(function (s) {
