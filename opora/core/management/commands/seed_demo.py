@@ -1,3 +1,4 @@
+from argparse import ArgumentParser
 from typing import Any
 
 from django.conf import settings
@@ -5,23 +6,45 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 
 from opora.accounts.demo import DEMO_PASSWORD, seed_accounts
+from opora.analytics.history import history_generate
+from opora.analytics.rollups import rollups_rebuild
 from opora.channels.demo import seed_channels
 from opora.clients.demo import seed_clients
 from opora.tickets.demo import seed_tickets
+from opora.tickets.models import Ticket
+
+# Half a year of a believable department behind the demo, so the dashboards have a past.
+HISTORY_TICKETS = 4500
+HISTORY_DAYS = 180
 
 
 class Command(BaseCommand):
     help = "Load the demo company (Russian data). Safe to run again: nothing is duplicated."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument(
+            "--history",
+            type=int,
+            default=HISTORY_TICKETS,
+            help=f"past tickets for the dashboards over {HISTORY_DAYS} days (0: none)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.PRODUCTION:
             raise CommandError("seed_demo refuses to run with OPORA_ENV=production.")
         with translation.override("ru"):
             logins = seed_accounts()
-            tickets = seed_tickets(seed_clients())
+            # Only a new demo gets its past: running again adds no history.
+            fresh = not Ticket.objects.exists()
+            seed_tickets(seed_clients())
             seed_channels()
+            if fresh and options["history"] > 0:
+                history_generate(tickets=options["history"], days=HISTORY_DAYS)
+                rollups_rebuild()
         self.stdout.write(
-            self.style.SUCCESS(f"Демо-компания готова / demo company ready: {tickets} tickets.")
+            self.style.SUCCESS(
+                f"Демо-компания готова / demo company ready: {Ticket.objects.count()} tickets."
+            )
         )
         self.stdout.write(f"Пароль для всех / password for all: {DEMO_PASSWORD}")
         for email, name, role in logins:
