@@ -13,6 +13,7 @@ from pypdf import PdfReader
 
 from opora.accounts.models import Team, User
 from opora.analytics import reports
+from opora.analytics.facts import company_today
 from opora.analytics.models import ReportDelivery, ReportNote
 from opora.core.audit import AuditEntry
 from tests.analytics.test_views import work
@@ -83,7 +84,7 @@ def test_the_weekly_report_lists_the_operators(
     lead_client: Client, operator: User, first_line: Team
 ) -> None:
     work(6, operator, first_line)
-    today = dt.date.today()
+    today = company_today()
     response = lead_client.get(f"/analytics/reports/weekly/?start={today - dt.timedelta(days=7)}")
     assert response.status_code == 200
     assert operator.full_name in response.content.decode()
