@@ -199,11 +199,19 @@ def snapshots_load(ticket_ids: Iterable[int]) -> dict[int, TicketSnapshot]:
 
 def _attach_working_time(snapshots: Iterable[TicketSnapshot]) -> None:
     """The calendar for business time where no SLA clock measured it: the queue's, or the default."""
-    team_calendar = dict(Calendar.teams.through.objects.values_list("team_id", "calendar_id"))
+    team_calendar: dict[int, int] = {}
+    # The first calendar by name, as opora.sla.services.default_calendar_id chooses.
+    for team_id, calendar_id in Calendar.teams.through.objects.order_by(
+        "calendar__name"
+    ).values_list("team_id", "calendar_id"):
+        team_calendar.setdefault(team_id, calendar_id)
     default_id = default_calendar_id_any()
+    compiled: dict[int | None, WorkingTime] = {}
     for snapshot in snapshots:
-        calendar_id = team_calendar.get(snapshot.ticket["team_id"], default_id)
-        snapshot.working_time = working_time(calendar_id)
+        chosen = team_calendar.get(snapshot.ticket["team_id"], default_id)
+        if chosen not in compiled:
+            compiled[chosen] = working_time(chosen)
+        snapshot.working_time = compiled[chosen]
 
 
 def company_zone() -> ZoneInfo:
