@@ -176,9 +176,8 @@ def names() -> dict[str, dict[Any, str]]:
     }
 
 
-def distribution(filters: Filters, measure: str, title: str) -> Spec:
+def distribution(counts: dict[int, int], title: str) -> Spec:
     """A duration histogram as a chart: bucket labels in human units."""
-    counts = metrics.histogram(filters, measure)
     if not counts:
         return chart("histogram", title, [], [])
     low, high = min(counts), max(counts)
@@ -240,7 +239,7 @@ def sla_by_type(filters: Filters) -> list[dict[str, Any]]:
 
 
 def traffic(filters: Filters) -> dict[str, Any]:
-    current, previous = metrics.summary(filters), metrics.summary(filters.previous())
+    shown = (FRT_BUSINESS, RESOLUTION_BUSINESS)
     labels_of = names()
     grain = metrics.grain_for(filters)
     starts, by_channel = metrics.trend(filters, ("channel",), grain)
@@ -252,8 +251,19 @@ def traffic(filters: Filters) -> dict[str, Any]:
         }
         for (channel,), sums in sorted(by_channel.items())
     ]
-    totals = metrics.trend(filters, (), grain)[1]
-    per_period = totals.get((), {})
+    # The totals are the channels summed: no second query.
+    per_period: dict[dt.date, dict[str, Any]] = {}
+    for sums_by_period in by_channel.values():
+        for start, sums in sums_by_period.items():
+            total = per_period.setdefault(start, dict.fromkeys(metrics.DAILY_MEASURES, 0))
+            for name in metrics.DAILY_MEASURES:
+                total[name] += sums[name]
+    period_sums = dict.fromkeys(metrics.DAILY_MEASURES, 0)
+    for sums in per_period.values():
+        for name in metrics.DAILY_MEASURES:
+            period_sums[name] += sums[name]
+    current = metrics.summary(filters, shown, sums=period_sums)
+    previous = metrics.summary(filters.previous(), shown)
     sla_trend = [
         rounded(
             metrics.ratio(
@@ -287,9 +297,11 @@ def traffic(filters: Filters) -> dict[str, Any]:
                 target_label=_("Goal %(goal)s%%")
                 % {"goal": formats.number_format(metrics.SLA_GOAL_DEFAULT, 0)},
             ),
-            "frt": distribution(filters, FRT_BUSINESS, _("First response (business time)")),
+            "frt": distribution(
+                current.histograms[FRT_BUSINESS], _("First response (business time)")
+            ),
             "resolution": distribution(
-                filters, RESOLUTION_BUSINESS, _("Resolution (business time)")
+                current.histograms[RESOLUTION_BUSINESS], _("Resolution (business time)")
             ),
         },
         "sla_rows": sla_rows,
@@ -490,7 +502,7 @@ QUALITY_CARDS = (
 
 
 def quality(filters: Filters) -> dict[str, Any]:
-    current, previous = metrics.summary(filters), metrics.summary(filters.previous())
+    current, previous = metrics.summary(filters, ()), metrics.summary(filters.previous(), ())
     grain = metrics.grain_for(filters)
     starts, totals = metrics.trend(filters, (), grain)
     per = totals.get((), {})

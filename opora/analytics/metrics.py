@@ -173,21 +173,29 @@ def daily_sums(filters: Filters, group_by: Sequence[str] = ()) -> list[dict[str,
     return [{name: totals[name] or 0 for name in DAILY_MEASURES}]
 
 
-def histogram(filters: Filters, measure: str) -> dict[int, int]:
-    """How many durations of `measure` fell in each bucket (docs/metrics.md «Percentiles»)."""
-    counts: dict[int, int] = defaultdict(int)
+def histograms(filters: Filters, measures: Sequence[str] = DURATIONS) -> dict[str, dict[int, int]]:
+    """How many durations of each measure fell in each bucket (docs/metrics.md «Percentiles»),
+    all measures in one query."""
+    counts: dict[str, dict[int, int]] = {measure: defaultdict(int) for measure in measures}
     if filters.client_ids or filters.operator_ids:
         for row in _facts_rows(filters, HISTOGRAM):
-            if row[5] == measure:
-                counts[row[6]] += row[7]
-        return dict(counts)
-    rows = (
-        DurationHistogram.objects.filter(_rollup_filter(filters, with_operator=False))
-        .filter(measure=measure)
-        .values_list("bucket")
-        .annotate(n=Sum("count"))
-    )
-    return {bucket: n for bucket, n in rows if n}
+            if row[5] in counts:
+                counts[row[5]][row[6]] += row[7]
+    else:
+        rows = (
+            DurationHistogram.objects.filter(_rollup_filter(filters, with_operator=False))
+            .filter(measure__in=measures)
+            .values_list("measure", "bucket")
+            .annotate(n=Sum("count"))
+        )
+        for measure, bucket, n in rows:
+            if n:
+                counts[measure][bucket] += n
+    return {measure: dict(buckets) for measure, buckets in counts.items()}
+
+
+def histogram(filters: Filters, measure: str) -> dict[int, int]:
+    return histograms(filters, (measure,))[measure]
 
 
 def percentile(counts: dict[int, int], q: float) -> float | None:
@@ -249,6 +257,7 @@ class Summary:
 
     sums: dict[str, Any]
     durations: dict[str, dict[str, float | None]] = field(default_factory=dict)
+    histograms: dict[str, dict[int, int]] = field(default_factory=dict)
 
     def __getitem__(self, name: str) -> Any:
         return self.values()[name]
@@ -287,11 +296,24 @@ class Summary:
         }
 
 
-def summary(filters: Filters) -> Summary:
-    """Every headline metric of the period (docs/metrics.md §§ 1–9)."""
-    result = Summary(sums=daily_sums(filters)[0])
+def summary(
+    filters: Filters,
+    durations: Sequence[str] = DURATIONS,
+    *,
+    sums: dict[str, Any] | None = None,
+) -> Summary:
+    """Every headline metric of the period (docs/metrics.md §§ 1–11).
+
+    Medians and p90 are read for the `durations` asked for (a dashboard that shows
+    none passes ()); the others are None. `sums`: the period's daily sums when the
+    caller already has them (from a trend over the same filters).
+    """
+    result = Summary(
+        sums=sums if sums is not None else daily_sums(filters)[0],
+        histograms=histograms(filters, durations) if durations else {},
+    )
     for measure in DURATIONS:
-        counts = histogram(filters, measure)
+        counts = result.histograms.get(measure, {})
         result.durations[measure] = {
             "median": percentile(counts, 0.5),
             "p90": percentile(counts, 0.9),

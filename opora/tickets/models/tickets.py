@@ -221,6 +221,13 @@ class Ticket(models.Model):
                 name="ticket_resolved_idx",
                 condition=models.Q(status="resolved"),
             ),
+            # Analytics: today's intake, and the open backlog by age without reading history.
+            models.Index(fields=["created_at"], name="ticket_created_idx"),
+            models.Index(
+                fields=["created_at"],
+                name="ticket_active_age_idx",
+                condition=models.Q(status__in=["new", "open", "pending"]),
+            ),
             # The queue sorted or filtered by SLA: only tickets with a running clock.
             models.Index(
                 fields=["sla_due_at"],
