@@ -215,3 +215,40 @@ class ReportDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.period_start}"
+
+
+class ProductRequest(models.Model):
+    """A contact reason handed to development, with sample tickets as evidence."""
+
+    title = models.CharField(_("title"), max_length=250)
+    category = models.ForeignKey(
+        "tickets.Category",
+        verbose_name=_("category"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    period_start = models.DateField(_("period from"))
+    period_end = models.DateField(_("period to"))
+    tickets_in_period = models.PositiveIntegerField(_("tickets in the period"), default=0)
+    note = models.TextField(_("what development should know"), blank=True)
+    samples = models.ManyToManyField(
+        "tickets.Ticket", verbose_name=_("sample tickets"), related_name="product_requests"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("product request")
+        verbose_name_plural = _("product requests")
+        ordering: ClassVar = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.title

@@ -23,9 +23,10 @@ from django.utils.translation import gettext_lazy
 
 from opora.accounts.models import User
 from opora.analytics import dashboards, metrics
-from opora.analytics.facts import company_today
+from opora.analytics.facts import company_today, company_zone
 from opora.analytics.metrics import Filters
-from opora.analytics.models import ReportDelivery, ReportNote
+from opora.analytics.models import ProductRequest, ReportDelivery, ReportNote
+from opora.tickets.models import Category
 
 MONTHLY, WEEKLY = "monthly", "weekly"
 TREND_MONTHS = 6
@@ -227,3 +228,45 @@ def report_send(kind: str, *, today: dt.date | None = None) -> str:
         raise
     ReportDelivery.objects.filter(pk=delivery.pk).update(recipients=len(people))
     return f"{kind} {start}: sent to {len(people)}"
+
+
+SAMPLES = 20
+
+
+@transaction.atomic
+def product_request_create(
+    *, filters: Filters, category_id: int, actor: User, note: str = ""
+) -> ProductRequest:
+    """Hand a contact reason to development: the period's count and the latest tickets."""
+    from opora.core.audit import audit_record
+
+    category = Category.objects.filter(pk=category_id).first() if category_id else None
+    zone = company_zone()
+    tickets = metrics.tickets_matching(filters).filter(
+        created_at__gte=dt.datetime.combine(filters.start, dt.time(), tzinfo=zone),
+        created_at__lt=dt.datetime.combine(filters.end + dt.timedelta(days=1), dt.time(), zone),
+    )
+    if category_id:
+        tickets = tickets.filter(category_id=category_id)
+    else:
+        tickets = tickets.filter(category__isnull=True)
+    tickets = tickets.order_by("-created_at")
+    counts = {r["category_id"]: r["created"] for r in metrics.category_counts(filters)}
+    request = ProductRequest.objects.create(
+        title=_("Contact reason «%(reason)s»: %(count)s tickets in %(start)s – %(end)s")
+        % {
+            "reason": category or _("No category"),
+            "count": counts.get(category_id, 0),
+            "start": formats.date_format(filters.start, "d.m.Y"),
+            "end": formats.date_format(filters.end, "d.m.Y"),
+        },
+        category=category,
+        period_start=filters.start,
+        period_end=filters.end,
+        tickets_in_period=counts.get(category_id, 0),
+        note=note.strip()[:5000],
+        created_by=actor,
+    )
+    request.samples.set(list(tickets[:SAMPLES]))
+    audit_record(actor=actor, action="analytics.product_request", target=request)
+    return request

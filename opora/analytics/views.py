@@ -12,18 +12,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.http.response import HttpResponseBase
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import formats
 from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
 from opora.analytics import dashboards, reports
 from opora.analytics.forms import FilterForm
 from opora.analytics.metrics import Filters
+from opora.analytics.models import ProductRequest
 from opora.core.access import Perm, ensure_perm, has_perm, require_perm
 from opora.core.exports import EXPORT_FORMATS, tables_response
 from opora.core.http import AuthedRequest
@@ -99,6 +101,7 @@ def dashboard(request: AuthedRequest, slug: str = "operations") -> HttpResponseB
         "tabs": _tabs(slug, query.urlencode()),
         "query": query.urlencode(),
         "previous": filters.previous(),
+        "can_request": has_perm(request.user, Perm.WRITE_REPORT_NOTES),
     }
     template = f"analytics/{slug}.html"
     if request.htmx and request.htmx.target == "dashboard":
@@ -160,3 +163,35 @@ def _report_start(request: AuthedRequest, kind: str) -> dt.date:
     except ValueError:
         day = reports.last_complete(kind)
     return reports.period_of(kind, day).start
+
+
+@require_POST
+@require_perm(Perm.WRITE_REPORT_NOTES)
+def product_request_create(request: AuthedRequest) -> HttpResponseBase:
+    """«To development» on a contact reason: the reasons dashboard's filters, one category."""
+    form = FilterForm(request.POST)
+    try:
+        category_id = int(request.POST.get("category", ""))
+    except ValueError as error:
+        raise Http404 from error
+    created = reports.product_request_create(
+        filters=form.filters(),
+        category_id=category_id,
+        actor=request.user,
+        note=request.POST.get("note", ""),
+    )
+    messages.success(request, gettext("The request for development is created."))
+    return redirect("analytics:request", pk=created.pk)
+
+
+@require_perm(Perm.VIEW_ANALYTICS)
+def product_request_list(request: AuthedRequest) -> HttpResponse:
+    requests = ProductRequest.objects.select_related("category", "created_by")[:200]
+    return render(request, "analytics/requests.html", {"requests": requests})
+
+
+@require_perm(Perm.VIEW_ANALYTICS)
+def product_request_detail(request: AuthedRequest, pk: int) -> HttpResponse:
+    item = get_object_or_404(ProductRequest.objects.select_related("category", "created_by"), pk=pk)
+    samples = item.samples.select_related("client", "type").order_by("-created_at")
+    return render(request, "analytics/request.html", {"item": item, "samples": samples})
