@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db.models import Count
@@ -88,7 +88,6 @@ class Card:
     kind: str = "number"  # number | percent | duration | score
     higher_is_better: bool = True
     goal: float | None = None
-    hint: str | Promise = ""
 
     @property
     def shown(self) -> str:
@@ -159,6 +158,17 @@ def cards_for(current: Summary, previous: Summary, specs: Sequence[tuple[Any, ..
         Card(label, current[name], previous[name], kind, better, goal)
         for label, name, kind, better, goal in specs
     ]
+
+
+def online_now() -> list[str]:
+    """Operators and leads who set themselves «online»."""
+    return list(
+        User.objects.filter(
+            is_active=True,
+            availability=User.Availability.ONLINE,
+            role__in=[User.Role.OPERATOR, User.Role.LEAD],
+        ).values_list("full_name", flat=True)
+    )
 
 
 # --- Names for ids ---------------------------------------------------------------------------
@@ -255,14 +265,10 @@ def traffic(filters: Filters) -> dict[str, Any]:
     per_period: dict[dt.date, dict[str, Any]] = {}
     for sums_by_period in by_channel.values():
         for start, sums in sums_by_period.items():
-            total = per_period.setdefault(start, dict.fromkeys(metrics.DAILY_MEASURES, 0))
-            for name in metrics.DAILY_MEASURES:
-                total[name] += sums[name]
-    period_sums = dict.fromkeys(metrics.DAILY_MEASURES, 0)
-    for sums in per_period.values():
-        for name in metrics.DAILY_MEASURES:
-            period_sums[name] += sums[name]
-    current = metrics.summary(filters, shown, sums=period_sums)
+            metrics.accumulate(
+                per_period.setdefault(start, dict.fromkeys(metrics.DAILY_MEASURES, 0)), sums
+            )
+    current = metrics.summary(filters, shown, sums=metrics.total(per_period.values()))
     previous = metrics.summary(filters.previous(), shown)
     sla_trend = [
         rounded(
@@ -417,13 +423,7 @@ def team(filters: Filters, *, sort: str = "resolved") -> dict[str, Any]:
     rows.sort(key=TEAM_SORTS.get(sort, TEAM_SORTS["resolved"]))
     people = [r for r in rows if r["operator_id"]]
     names_list = [r["operator"] for r in people]
-    online = list(
-        User.objects.filter(
-            is_active=True,
-            availability=User.Availability.ONLINE,
-            role__in=[User.Role.OPERATOR, User.Role.LEAD],
-        ).values_list("full_name", flat=True)
-    )
+    online = online_now()
     export_rows = [
         {
             **r,
@@ -502,10 +502,12 @@ QUALITY_CARDS = (
 
 
 def quality(filters: Filters) -> dict[str, Any]:
-    current, previous = metrics.summary(filters, ()), metrics.summary(filters.previous(), ())
     grain = metrics.grain_for(filters)
     starts, totals = metrics.trend(filters, (), grain)
     per = totals.get((), {})
+    # The period's sums are its trend's periods added up: no second scan.
+    current = metrics.summary(filters, (), sums=metrics.total(per.values()))
+    previous = metrics.summary(filters.previous(), ())
     labels = [period_label(s, grain) for s in starts]
 
     def series(name: str, fn: Callable[[dict[str, Any]], float | None]) -> dict[str, Any]:
@@ -649,44 +651,19 @@ def operations(filters: Filters, *, now: dt.datetime | None = None) -> dict[str,
     today = company_day(now)
     midnight = dt.datetime.combine(today, dt.time(), tzinfo=company_zone())
     came_today = metrics.tickets_matching(filters).filter(created_at__gte=midnight).count()
-    # Forecast for the whole day: the mean of the same weekday over the last four weeks.
-    same_days = [today - dt.timedelta(weeks=w) for w in range(1, 5)]
-    history = metrics.daily_sums(
-        metrics.Filters(
-            start=same_days[-1],
-            end=same_days[0],
-            team_ids=filters.team_ids,
-            type_ids=filters.type_ids,
-            channels=filters.channels,
-            client_ids=filters.client_ids,
-        ),
-        ("day",),
-    )
-    per_day = {row["day"]: row["created"] for row in history}
-    forecast = sum(per_day.get(d, 0) for d in same_days) / len(same_days)
-    recent = metrics.Filters(
-        start=today - dt.timedelta(days=14),
-        end=today - dt.timedelta(days=1),
-        team_ids=filters.team_ids,
-        type_ids=filters.type_ids,
-        channels=filters.channels,
-        client_ids=filters.client_ids,
-    )
-    recent_days = metrics.periods(recent, "day")
-    recent_sums = {row["day"]: row["created"] for row in metrics.daily_sums(recent, ("day",))}
+    # Four weeks of daily intake, one query: the last two weeks for the chart, and the
+    # same weekday of each week for the forecast of the whole day.
+    weeks = replace(filters, start=today - dt.timedelta(weeks=4), end=today - dt.timedelta(days=1))
+    per_day = {row["day"]: row["created"] for row in metrics.daily_sums(weeks, ("day",))}
+    forecast = sum(per_day.get(today - dt.timedelta(weeks=w), 0) for w in range(1, 5)) / 4
+    recent_days = [today - dt.timedelta(days=n) for n in range(14, 0, -1)]
     return {
         "backlog": backlog,
         "ages": [(AGE_LABELS[name], backlog[name]) for name, _age in metrics.BACKLOG_AGES],
         "at_risk": at_risk,
         "came_today": came_today,
         "forecast_today": round(forecast),
-        "online": list(
-            User.objects.filter(
-                is_active=True,
-                availability=User.Availability.ONLINE,
-                role__in=[User.Role.OPERATOR, User.Role.LEAD],
-            ).values_list("full_name", flat=True)
-        ),
+        "online": online_now(),
         "charts": {
             "ages": chart(
                 "bar",
@@ -706,7 +683,7 @@ def operations(filters: Filters, *, now: dt.datetime | None = None) -> dict[str,
                 [
                     {
                         "name": _("Tickets in"),
-                        "data": [recent_sums.get(d, 0) for d in recent_days] + [came_today],
+                        "data": [per_day.get(d, 0) for d in recent_days] + [came_today],
                     },
                     {
                         "name": _("Forecast"),

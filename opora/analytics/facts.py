@@ -144,7 +144,8 @@ TICKET_FIELDS = (
 
 
 def snapshots_load(ticket_ids: Iterable[int]) -> dict[int, TicketSnapshot]:
-    """Snapshots of the tickets that exist among `ticket_ids` (seven queries for any batch)."""
+    """Snapshots of the tickets that exist among `ticket_ids`: a fixed number of queries
+    for any batch (one calendar compiled per calendar, not per ticket)."""
     ids = list(ticket_ids)
     snapshots = {
         row["id"]: TicketSnapshot(ticket=row)

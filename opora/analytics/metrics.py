@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -360,10 +360,22 @@ def trend(
     for row in daily_sums(filters, ("day", *group_by)):
         group = tuple(row[g] for g in group_by)
         start = period_start(row["day"], grain)
-        sums = series[group].setdefault(start, dict.fromkeys(DAILY_MEASURES, 0))
-        for name in DAILY_MEASURES:
-            sums[name] += row[name]
+        accumulate(series[group].setdefault(start, dict.fromkeys(DAILY_MEASURES, 0)), row)
     return starts, dict(series)
+
+
+def accumulate(into: dict[str, Any], sums: Mapping[str, Any]) -> None:
+    """Add one set of DAILY_MEASURES sums to another."""
+    for name in DAILY_MEASURES:
+        into[name] += sums[name]
+
+
+def total(many: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """Several sets of DAILY_MEASURES sums added up (periods of a trend into the period)."""
+    result = dict.fromkeys(DAILY_MEASURES, 0)
+    for sums in many:
+        accumulate(result, sums)
+    return result
 
 
 def per_operator(filters: Filters) -> list[dict[str, Any]]:

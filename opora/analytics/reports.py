@@ -10,7 +10,6 @@ makes the mailing happen once, even when the job runs again.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -32,62 +31,45 @@ MONTHLY, WEEKLY = "monthly", "weekly"
 TREND_MONTHS = 6
 
 
-@dataclass(frozen=True)
-class KpiLine:
-    """One line of the CEO's table: the actual value against its goal and last period."""
-
-    label: str
-    value: Any
-    previous: Any
-    kind: str
-    goal: float | None = None
-    higher_is_better: bool = True
-
-    @property
-    def card(self) -> dashboards.Card:
-        return dashboards.Card(
-            self.label, self.value, self.previous, self.kind, self.higher_is_better, self.goal
-        )
-
-
+# (label, metric, kind, higher is better, goal), as dashboards.cards_for takes them.
 KPI_LINES = (
-    (gettext_lazy("Tickets in"), "created", "number", None, True),
-    (gettext_lazy("Resolved"), "resolved", "number", None, True),
+    (gettext_lazy("Tickets in"), "created", "number", True, None),
+    (gettext_lazy("Resolved"), "resolved", "number", True, None),
     (
         gettext_lazy("Within SLA, all targets"),
         "sla_percent",
         "percent",
-        metrics.SLA_GOAL_DEFAULT,
         True,
+        metrics.SLA_GOAL_DEFAULT,
     ),
     (
         gettext_lazy("First response, median (business)"),
         "frt_median_business",
         "duration",
-        None,
         False,
+        None,
     ),
-    (gettext_lazy("First response, p90 (business)"), "frt_p90_business", "duration", None, False),
+    (gettext_lazy("First response, p90 (business)"), "frt_p90_business", "duration", False, None),
     (
         gettext_lazy("Resolution, median (business)"),
         "resolution_median_business",
         "duration",
-        None,
         False,
+        None,
     ),
     (
         gettext_lazy("Resolution, p90 (business)"),
         "resolution_p90_business",
         "duration",
-        None,
         False,
+        None,
     ),
-    (gettext_lazy("First contact resolution"), "fcr_rate", "percent", None, True),
-    (gettext_lazy("Repeat contacts"), "repeat_rate", "percent", None, False),
-    (gettext_lazy("Reopened"), "reopen_rate", "percent", None, False),
-    (gettext_lazy("Escalated"), "escalation_rate", "percent", None, False),
-    (gettext_lazy("CSAT"), "csat_average", "score", metrics.CSAT_GOAL, True),
-    (gettext_lazy("CSAT answers"), "csat_count", "number", None, True),
+    (gettext_lazy("First contact resolution"), "fcr_rate", "percent", True, None),
+    (gettext_lazy("Repeat contacts"), "repeat_rate", "percent", False, None),
+    (gettext_lazy("Reopened"), "reopen_rate", "percent", False, None),
+    (gettext_lazy("Escalated"), "escalation_rate", "percent", False, None),
+    (gettext_lazy("CSAT"), "csat_average", "score", True, metrics.CSAT_GOAL),
+    (gettext_lazy("CSAT answers"), "csat_count", "number", True, None),
 )
 
 
@@ -119,12 +101,6 @@ def monthly(start: dt.date) -> dict[str, Any]:
     """The CEO's monthly KPI report (seed 001): goals against actuals, the trend, commentary."""
     filters = period_of(MONTHLY, start)
     previous = Filters(*month_of(filters.start - dt.timedelta(days=1)))
-    current_values = metrics.summary(filters).values()
-    previous_values = metrics.summary(previous).values()
-    lines = [
-        KpiLine(str(label), current_values[name], previous_values[name], kind, goal, better)
-        for label, name, kind, goal, better in KPI_LINES
-    ]
     trend_start = filters.start
     for _month in range(TREND_MONTHS - 1):
         trend_start = month_of(trend_start - dt.timedelta(days=1))[0]
@@ -136,7 +112,9 @@ def monthly(start: dt.date) -> dict[str, Any]:
         % {"month": formats.date_format(filters.start, "F Y")},
         "filters": filters,
         "previous": previous,
-        "lines": [line.card for line in lines],
+        "lines": dashboards.cards_for(
+            metrics.summary(filters), metrics.summary(previous), KPI_LINES
+        ),
         "sla_rows": dashboards.sla_by_type(filters),
         "trend": trend,
         "reasons": reasons["rows"],

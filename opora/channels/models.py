@@ -347,6 +347,7 @@ class TelegramBot(PolledSource):
         _("language of messages"), max_length=8, choices=settings.LANGUAGES, default="ru"
     )
     is_active = models.BooleanField(_("active"), default=True)
+
     # getUpdates offset: every update below it is recorded.
     update_offset = models.BigIntegerField(default=0)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -360,6 +361,11 @@ class TelegramBot(PolledSource):
         return f"{self.name} (@{self.username})" if self.username else self.name
 
     token = encrypted("token_encrypted")
+
+    @classmethod
+    def named(cls, name: str) -> models.QuerySet[TelegramBot]:
+        """The bot a person names on the command line: by its name or its @username."""
+        return cls.objects.filter(Q(name=name) | Q(username=name.strip().lstrip("@")))
 
 
 class TelegramUpdate(models.Model):

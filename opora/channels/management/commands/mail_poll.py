@@ -2,38 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.core.management.base import BaseCommand, CommandError, CommandParser
-
 from opora.channels.mail.imap import mailbox_poll
+from opora.channels.management.poll import PollCommand
 from opora.channels.models import Mailbox
+from opora.channels.polling import PollResult
 
 
-class Command(BaseCommand):
+class Command(PollCommand):
     help = "Fetch new mail now: opora mail_poll [--mailbox NAME] [--break-lease]"
+    model = Mailbox
+    option = "mailbox"
+    noun, plural = "mailbox", "mailboxes"
+    option_help = "name or address; all active mailboxes if omitted"
 
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--mailbox", help="name or address; all active mailboxes if omitted")
-        parser.add_argument(
-            "--break-lease",
-            action="store_true",
-            help="take over from a poller that crashed (its lease would otherwise last 10 minutes)",
-        )
+    def poll(self, source: Mailbox) -> PollResult:
+        return mailbox_poll(source)
 
-    def handle(self, *args: Any, **options: Any) -> None:
-        mailboxes = Mailbox.objects.filter(is_active=True)
-        if options["mailbox"]:
-            name = options["mailbox"]
-            mailboxes = Mailbox.named(name)
-            if not mailboxes.exists():
-                raise CommandError(f"no mailbox named {name!r}")
-        failed = False
-        for mailbox in mailboxes:
-            if options["break_lease"]:
-                Mailbox.objects.filter(pk=mailbox.pk).update(poll_lease_until=None)
-            result = mailbox_poll(mailbox)
-            failed = failed or bool(result.error)
-            self.stdout.write(f"{mailbox.address}: {result.summary()}")
-        if failed:
-            raise CommandError("some mailboxes could not be checked")
+    def label(self, source: Mailbox) -> str:
+        return source.address
