@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "opora.tickets",
     "opora.sla",
     "opora.channels",
+    "opora.knowledge",
     "opora.quality",
     "opora.analytics",
 ]

@@ -17,6 +17,8 @@ urlpatterns = [
     path("sla/", include("opora.sla.urls")),
     path("channels/", include("opora.channels.urls")),
     path("analytics/", include("opora.analytics.urls")),
+    path("kb/", include("opora.knowledge.urls")),
+    path("quality/", include("opora.quality.urls")),
     path("portal/", include("opora.channels.portal.urls")),
     path("", include("opora.accounts.urls")),
     path("", include("opora.core.urls")),

@@ -33,6 +33,13 @@ class Perm(enum.StrEnum):
     MANAGE_CHANNELS = "manage_channels"
     VIEW_ANALYTICS = "view_analytics"
     WRITE_REPORT_NOTES = "write_report_notes"
+    VIEW_KB = "view_kb"
+    WRITE_KB = "write_kb"
+    PUBLISH_KB = "publish_kb"
+    VIEW_QUALITY = "view_quality"
+    REVIEW_QUALITY = "review_quality"
+    MANAGE_QUALITY = "manage_quality"
+    MANAGE_CERTIFICATION = "manage_certification"
     VIEW_STAFF = "view_staff"
     MANAGE_USERS = "manage_users"
     MANAGE_TEAMS = "manage_teams"
@@ -66,6 +73,20 @@ GRANTS: dict[Perm, frozenset[str]] = {
     Perm.VIEW_ANALYTICS: frozenset({ADMIN, HEAD, LEAD, ANALYST, VIEWER}),
     # The commentary on the monthly and weekly reports: what happened and what we do.
     Perm.WRITE_REPORT_NOTES: frozenset({ADMIN, HEAD, LEAD}),
+    # The knowledge base is read by everyone; anyone who answers clients may draft
+    # an article; publishing (and the sections' tree and owners) is for leads and up —
+    # a section's owner and backup owner may publish in their section too.
+    Perm.VIEW_KB: ALL_STAFF,
+    Perm.WRITE_KB: frozenset({ADMIN, HEAD, LEAD, OPERATOR, ACCOUNT_MANAGER}),
+    Perm.PUBLISH_KB: frozenset({ADMIN, HEAD, LEAD}),
+    # Quality pages: operators see their own reviews, tests and follow-ups only.
+    Perm.VIEW_QUALITY: frozenset({ADMIN, HEAD, LEAD, OPERATOR, ACCOUNT_MANAGER, ANALYST}),
+    # Reviewing tickets with a scorecard, calibration, every review, follow-ups of low scores.
+    Perm.REVIEW_QUALITY: frozenset({ADMIN, HEAD, LEAD}),
+    # Scorecards and NPS survey schedules: they define what «good» means for everyone.
+    Perm.MANAGE_QUALITY: frozenset({ADMIN, HEAD}),
+    # Certification tests, assigning them, seeing everyone's results.
+    Perm.MANAGE_CERTIFICATION: frozenset({ADMIN, HEAD, LEAD}),
     Perm.VIEW_STAFF: frozenset({ADMIN, HEAD, LEAD}),
     Perm.MANAGE_USERS: frozenset({ADMIN}),
     Perm.MANAGE_TEAMS: frozenset({ADMIN, HEAD}),

@@ -29,6 +29,8 @@ NAVIGATION = [
     NavItem(_("Overview"), "core:home", Perm.VIEW_HOME, ""),
     NavItem(_("Tickets"), "tickets:queue", Perm.VIEW_TICKETS, "tickets"),
     NavItem(_("Analytics"), "analytics:home", Perm.VIEW_ANALYTICS, "analytics"),
+    NavItem(_("Knowledge base"), "knowledge:home", Perm.VIEW_KB, "kb"),
+    NavItem(_("Quality"), "quality:home", Perm.VIEW_QUALITY, "quality"),
     NavItem(_("Macros"), "tickets:macro-list", Perm.WORK_TICKETS, "tickets/settings/macros"),
     NavItem(_("Rules"), "tickets:rule-list", Perm.MANAGE_AUTOMATION, "tickets/settings/rules"),
     NavItem(

@@ -10,6 +10,8 @@ from opora.analytics.history import history_generate
 from opora.analytics.rollups import rollups_rebuild
 from opora.channels.demo import seed_channels
 from opora.clients.demo import seed_clients
+from opora.knowledge.demo import seed_knowledge
+from opora.quality.demo import seed_quality
 from opora.tickets.demo import seed_tickets
 from opora.tickets.models import Ticket
 
@@ -38,8 +40,12 @@ class Command(BaseCommand):
             fresh = not Ticket.objects.exists()
             seed_tickets(seed_clients())
             seed_channels()
-            if fresh and options["history"] > 0:
+            seed_knowledge()
+            history = fresh and options["history"] > 0
+            if history:
                 history_generate(tickets=options["history"], days=HISTORY_DAYS)
+            seed_quality()
+            if history:
                 rollups_rebuild()
         self.stdout.write(
             self.style.SUCCESS(

@@ -1,4 +1,4 @@
-"""Quality: the client's rating of an answer (CSAT). QA reviews and NPS come later."""
+"""The client's rating of one ticket's answer (CSAT)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,5 @@
+"""The demo company's knowledge base."""
+
+
+def seed_knowledge() -> None:
+    """Idempotent: running the demo seed again adds nothing."""

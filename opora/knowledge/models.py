@@ -1,0 +1,1 @@
+"""Knowledge base: sections with owners, articles with versions and review dates."""

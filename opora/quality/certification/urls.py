@@ -1,0 +1,5 @@
+"""URLs of the quality certification (included by opora/quality/urls.py, namespace `quality`)."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

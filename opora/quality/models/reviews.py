@@ -1,0 +1,1 @@
+"""Quality models: reviews (being built)."""

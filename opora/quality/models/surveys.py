@@ -1,0 +1,1 @@
+"""Quality models: surveys (being built)."""
