@@ -27,7 +27,9 @@ from opora.analytics.facts import (
     company_day,
     company_zone,
 )
+from opora.analytics.goals import goals_current
 from opora.analytics.metrics import Filters, Summary
+from opora.analytics.models import KpiGoals
 from opora.core.exports import Column, Table
 from opora.sla.services import duration
 from opora.tickets.models import Category, Ticket, TicketType
@@ -152,10 +154,12 @@ def _shown(value: Any, kind: str) -> str:
     return formats.number_format(value, 0, force_grouping=True)
 
 
-def cards_for(current: Summary, previous: Summary, specs: Sequence[tuple[Any, ...]]) -> list[Card]:
-    """Cards from (label, metric name, kind, higher is better, goal) tuples."""
+def cards_for(
+    current: Summary, previous: Summary, specs: Sequence[tuple[Any, ...]], goals: KpiGoals
+) -> list[Card]:
+    """Cards from (label, metric name, kind, higher is better, goal name or None) tuples."""
     return [
-        Card(label, current[name], previous[name], kind, better, goal)
+        Card(label, current[name], previous[name], kind, better, goal and goals.value(goal))
         for label, name, kind, better, goal in specs
     ]
 
@@ -215,19 +219,19 @@ TRAFFIC_CARDS = (
         False,
         None,
     ),
-    (gettext_lazy("Within SLA"), "sla_percent", "percent", True, metrics.SLA_GOAL_DEFAULT),
+    (gettext_lazy("Within SLA"), "sla_percent", "percent", True, "sla_default"),
     (gettext_lazy("SLA breaches"), "sla_breaches", "number", False, None),
 )
 
 
-def sla_by_type(filters: Filters) -> list[dict[str, Any]]:
+def sla_by_type(filters: Filters, goals: KpiGoals) -> list[dict[str, Any]]:
     """SLA compliance per ticket type against the type's goal (docs/metrics.md § 4)."""
     types = {t.pk: t for t in TicketType.objects.all()}
     sla_rows = []
     for row in metrics.daily_sums(filters, ("type_id",)):
         kind = types.get(row["type_id"])
         code = kind.code if kind else ""
-        goal = metrics.SLA_GOAL_PERCENT.get(code, metrics.SLA_GOAL_DEFAULT)
+        goal = goals.sla_for(code)
         frt = metrics.ratio(row["sla_frt_met"], row["sla_frt_total"])
         resolution = metrics.ratio(row["sla_resolution_met"], row["sla_resolution_total"])
         total = metrics.ratio(
@@ -282,9 +286,10 @@ def traffic(filters: Filters) -> dict[str, Any]:
         for s in starts
     ]
     resolved_series = [per_period.get(s, {}).get("resolved", 0) for s in starts]
-    sla_rows = sla_by_type(filters)
+    goals = goals_current()
+    sla_rows = sla_by_type(filters, goals)
     return {
-        "cards": cards_for(current, previous, TRAFFIC_CARDS),
+        "cards": cards_for(current, previous, TRAFFIC_CARDS, goals),
         "charts": {
             "intake": chart("stacked", _("Tickets in by channel"), labels, intake_series),
             "resolved": chart(
@@ -299,9 +304,9 @@ def traffic(filters: Filters) -> dict[str, Any]:
                 labels,
                 [{"name": _("Within SLA"), "data": sla_trend}],
                 unit="%",
-                target=metrics.SLA_GOAL_DEFAULT,
+                target=goals.value("sla_default"),
                 target_label=_("Goal %(goal)s%%")
-                % {"goal": formats.number_format(metrics.SLA_GOAL_DEFAULT, 0)},
+                % {"goal": formats.number_format(goals.sla_default, 0)},
             ),
             "frt": distribution(
                 current.histograms[FRT_BUSINESS], _("First response (business time)")
@@ -492,7 +497,7 @@ def team(filters: Filters, *, sort: str = "resolved") -> dict[str, Any]:
 # --- Quality ------------------------------------------------------------------------------------
 
 QUALITY_CARDS = (
-    (gettext_lazy("CSAT"), "csat_average", "score", True, metrics.CSAT_GOAL),
+    (gettext_lazy("CSAT"), "csat_average", "score", True, "csat"),
     (gettext_lazy("Satisfied (4–5)"), "csat_satisfied_percent", "percent", True, None),
     (gettext_lazy("First contact resolution"), "fcr_rate", "percent", True, None),
     (gettext_lazy("Repeat contacts"), "repeat_rate", "percent", False, None),
@@ -509,6 +514,7 @@ def quality(filters: Filters) -> dict[str, Any]:
     current = metrics.summary(filters, (), sums=metrics.total(per.values()))
     previous = metrics.summary(filters.previous(), ())
     labels = [period_label(s, grain) for s in starts]
+    goals = goals_current()
 
     def series(name: str, fn: Callable[[dict[str, Any]], float | None]) -> dict[str, Any]:
         return {
@@ -517,7 +523,7 @@ def quality(filters: Filters) -> dict[str, Any]:
         }
 
     return {
-        "cards": cards_for(current, previous, QUALITY_CARDS),
+        "cards": cards_for(current, previous, QUALITY_CARDS, goals),
         "charts": {
             "csat": chart(
                 "line",
@@ -532,9 +538,8 @@ def quality(filters: Filters) -> dict[str, Any]:
                         "data": [per.get(s, {}).get("csat_count", 0) for s in starts],
                     },
                 ],
-                target=metrics.CSAT_GOAL,
-                target_label=_("Goal %(goal)s")
-                % {"goal": formats.number_format(metrics.CSAT_GOAL, 1)},
+                target=goals.value("csat"),
+                target_label=_("Goal %(goal)s") % {"goal": formats.number_format(goals.csat, 1)},
             ),
             "rates": chart(
                 "line",

@@ -10,7 +10,9 @@ from django.utils.translation import gettext_lazy as _
 
 from opora.accounts.models import Team, User
 from opora.analytics.facts import company_today
+from opora.analytics.goals import GOAL_FIELDS
 from opora.analytics.metrics import Filters
+from opora.analytics.models import KpiGoals
 from opora.clients.models import ClientAccount
 from opora.tickets.models import Ticket, TicketType
 
@@ -105,3 +107,9 @@ class FilterForm(forms.Form):
             operator_ids=(data["operator"].pk,) if data.get("operator") else (),
             client_ids=(data["client"].pk,) if data.get("client") else (),
         )
+
+
+class GoalsForm(forms.ModelForm):
+    class Meta:
+        model = KpiGoals
+        fields = GOAL_FIELDS

@@ -55,12 +55,6 @@ DAILY_MEASURES: tuple[str, ...] = (
     "csat_satisfied",
 )
 DURATIONS = (FRT, FRT_BUSINESS, RESOLUTION, RESOLUTION_BUSINESS)
-# Goals from the department's KPI (PRODUCT.md, seed 001/003).
-SLA_GOAL_PERCENT = {"emergency": 100.0}
-SLA_GOAL_DEFAULT = 95.0
-CSAT_GOAL = 4.5
-NPS_GOAL = 50.0
-REPEAT_GOAL_QUARTERLY_CHANGE = -10.0
 
 
 @dataclass(frozen=True)

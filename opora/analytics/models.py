@@ -10,9 +10,11 @@ refresh, written in the same transaction as the change.
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 from typing import ClassVar
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -252,3 +254,74 @@ class ProductRequest(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class KpiGoals(models.Model):
+    """The department's targets that every dashboard and report compares with: one row.
+
+    Defaults are the KPI of PRODUCT.md (seeds 001 and 003); a head changes them on
+    the goals screen, and every number keeps its meaning (docs/metrics.md).
+    """
+
+    sla_emergency = models.DecimalField(
+        _("emergency tickets within SLA, %"),
+        max_digits=5,
+        decimal_places=1,
+        default=Decimal("100"),
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    sla_default = models.DecimalField(
+        _("other tickets within SLA, %"),
+        max_digits=5,
+        decimal_places=1,
+        default=Decimal("95"),
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    csat = models.DecimalField(
+        _("CSAT, average of 5"),
+        max_digits=3,
+        decimal_places=2,
+        default=Decimal("4.5"),
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+    )
+    nps = models.SmallIntegerField(
+        _("NPS"), default=50, validators=[MinValueValidator(-100), MaxValueValidator(100)]
+    )
+    iqs = models.DecimalField(
+        _("quality score (IQS), %"),
+        max_digits=5,
+        decimal_places=1,
+        default=Decimal("90"),
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    repeat_quarterly_change = models.DecimalField(
+        _("repeat contacts, change a quarter, %"),
+        max_digits=5,
+        decimal_places=1,
+        default=Decimal("-10"),
+        validators=[MinValueValidator(-100), MaxValueValidator(100)],
+        help_text=_("Relative change of the repeat-contact rate against the previous quarter."),
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("changed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(_("changed"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("KPI goals")
+        verbose_name_plural = _("KPI goals")
+
+    def __str__(self) -> str:
+        return str(_("KPI goals"))
+
+    def sla_for(self, type_code: str) -> float:
+        """A ticket type's SLA goal: emergency tickets have their own."""
+        return float(self.sla_emergency if type_code == "emergency" else self.sla_default)
+
+    def value(self, name: str) -> float:
+        return float(getattr(self, name))

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy
 from opora.accounts.models import User
 from opora.analytics import dashboards, metrics
 from opora.analytics.facts import company_today, company_zone
+from opora.analytics.goals import goals_current
 from opora.analytics.metrics import Filters
 from opora.analytics.models import ProductRequest, ReportDelivery, ReportNote
 from opora.tickets.models import Category
@@ -31,7 +32,7 @@ MONTHLY, WEEKLY = "monthly", "weekly"
 TREND_MONTHS = 6
 
 
-# (label, metric, kind, higher is better, goal), as dashboards.cards_for takes them.
+# (label, metric, kind, higher is better, goal name), as dashboards.cards_for takes them.
 KPI_LINES = (
     (gettext_lazy("Tickets in"), "created", "number", True, None),
     (gettext_lazy("Resolved"), "resolved", "number", True, None),
@@ -40,7 +41,7 @@ KPI_LINES = (
         "sla_percent",
         "percent",
         True,
-        metrics.SLA_GOAL_DEFAULT,
+        "sla_default",
     ),
     (
         gettext_lazy("First response, median (business)"),
@@ -68,7 +69,7 @@ KPI_LINES = (
     (gettext_lazy("Repeat contacts"), "repeat_rate", "percent", False, None),
     (gettext_lazy("Reopened"), "reopen_rate", "percent", False, None),
     (gettext_lazy("Escalated"), "escalation_rate", "percent", False, None),
-    (gettext_lazy("CSAT"), "csat_average", "score", True, metrics.CSAT_GOAL),
+    (gettext_lazy("CSAT"), "csat_average", "score", True, "csat"),
     (gettext_lazy("CSAT answers"), "csat_count", "number", True, None),
 )
 
@@ -106,6 +107,7 @@ def monthly(start: dt.date) -> dict[str, Any]:
         trend_start = month_of(trend_start - dt.timedelta(days=1))[0]
     trend = dashboards.trend_table(Filters(start=trend_start, end=filters.end), "month")
     reasons = dashboards.reasons(filters, top=5)
+    goals = goals_current()
     return {
         "kind": MONTHLY,
         "title": _("Support KPI report for %(month)s")
@@ -113,9 +115,9 @@ def monthly(start: dt.date) -> dict[str, Any]:
         "filters": filters,
         "previous": previous,
         "lines": dashboards.cards_for(
-            metrics.summary(filters), metrics.summary(previous), KPI_LINES
+            metrics.summary(filters), metrics.summary(previous), KPI_LINES, goals
         ),
-        "sla_rows": dashboards.sla_by_type(filters),
+        "sla_rows": dashboards.sla_by_type(filters, goals),
         "trend": trend,
         "reasons": reasons["rows"],
         "note": ReportNote.objects.filter(kind=MONTHLY, period_start=filters.start).first(),
@@ -126,6 +128,7 @@ def weekly(start: dt.date) -> dict[str, Any]:
     """The weekly team meeting: the week's numbers per operator, backlog now, breaches, reasons."""
     filters = period_of(WEEKLY, start)
     current, previous = metrics.summary(filters), metrics.summary(filters.previous())
+    goals = goals_current()
     return {
         "kind": WEEKLY,
         "title": _("Team report for the week of %(start)s – %(end)s")
@@ -135,11 +138,11 @@ def weekly(start: dt.date) -> dict[str, Any]:
         },
         "filters": filters,
         "previous": filters.previous(),
-        "lines": dashboards.cards_for(current, previous, dashboards.TRAFFIC_CARDS)
-        + dashboards.cards_for(current, previous, dashboards.QUALITY_CARDS),
+        "lines": dashboards.cards_for(current, previous, dashboards.TRAFFIC_CARDS, goals)
+        + dashboards.cards_for(current, previous, dashboards.QUALITY_CARDS, goals),
         "team": dashboards.team(filters)["rows"],
         "backlog": metrics.backlog(filters),
-        "sla_rows": dashboards.sla_by_type(filters),
+        "sla_rows": dashboards.sla_by_type(filters, goals),
         "reasons": dashboards.reasons(filters, top=5)["rows"],
         "note": ReportNote.objects.filter(kind=WEEKLY, period_start=filters.start).first(),
     }

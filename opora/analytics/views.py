@@ -23,7 +23,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from opora.analytics import dashboards, reports
-from opora.analytics.forms import FilterForm
+from opora.analytics.forms import FilterForm, GoalsForm
+from opora.analytics.goals import goals_current, goals_update
 from opora.analytics.metrics import Filters
 from opora.analytics.models import ProductRequest
 from opora.core.access import Perm, ensure_perm, has_perm, require_perm
@@ -68,9 +69,13 @@ def _tabs(current: str, query: str) -> list[dict[str, Any]]:
         }
         for d in DASHBOARDS.values()
     ]
-    return tabs + [
-        {"label": label, "url": reverse("analytics:report", args=[kind]), "current": False}
-        for kind, label in REPORTS.items()
+    return [
+        *tabs,
+        *(
+            {"label": label, "url": reverse("analytics:report", args=[kind]), "current": False}
+            for kind, label in REPORTS.items()
+        ),
+        {"label": _("Goals"), "url": reverse("analytics:goals"), "current": False},
     ]
 
 
@@ -163,6 +168,25 @@ def _report_start(request: AuthedRequest, kind: str) -> dt.date:
     except ValueError:
         day = reports.last_complete(kind)
     return reports.period_of(kind, day).start
+
+
+@require_perm(Perm.VIEW_ANALYTICS)
+def goals_edit(request: AuthedRequest) -> HttpResponse:
+    """The KPI goals: everyone with analytics sees them, a head changes them."""
+    can_edit = has_perm(request.user, Perm.MANAGE_GOALS)
+    goals = goals_current()
+    form = GoalsForm(request.POST or None, instance=goals)
+    if request.method == "POST":
+        ensure_perm(request.user, Perm.MANAGE_GOALS)
+        if form.is_valid():
+            goals_update(actor=request.user, values=form.cleaned_data)
+            messages.success(request, gettext("The goals are saved."))
+            return redirect("analytics:goals")
+    if not can_edit:
+        for field in form.fields.values():
+            field.disabled = True
+    ctx = {"form": form, "goals": goals, "can_edit": can_edit}
+    return render(request, "analytics/goals.html", ctx, status=400 if form.errors else 200)
 
 
 @require_POST

@@ -33,6 +33,7 @@ class Perm(enum.StrEnum):
     MANAGE_CHANNELS = "manage_channels"
     VIEW_ANALYTICS = "view_analytics"
     WRITE_REPORT_NOTES = "write_report_notes"
+    MANAGE_GOALS = "manage_goals"
     VIEW_KB = "view_kb"
     WRITE_KB = "write_kb"
     PUBLISH_KB = "publish_kb"
@@ -73,6 +74,8 @@ GRANTS: dict[Perm, frozenset[str]] = {
     Perm.VIEW_ANALYTICS: frozenset({ADMIN, HEAD, LEAD, ANALYST, VIEWER}),
     # The commentary on the monthly and weekly reports: what happened and what we do.
     Perm.WRITE_REPORT_NOTES: frozenset({ADMIN, HEAD, LEAD}),
+    # The department's KPI goals every dashboard and report is measured against.
+    Perm.MANAGE_GOALS: frozenset({ADMIN, HEAD}),
     # The knowledge base is read by everyone; anyone who answers clients may draft
     # an article; publishing (and the sections' tree and owners) is for leads and up —
     # a section's owner and backup owner may publish in their section too.
