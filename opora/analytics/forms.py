@@ -109,7 +109,7 @@ class FilterForm(forms.Form):
         )
 
 
-class GoalsForm(forms.ModelForm):
+class GoalsForm(forms.ModelForm[KpiGoals]):
     class Meta:
         model = KpiGoals
         fields = GOAL_FIELDS
