@@ -506,6 +506,20 @@ QUALITY_CARDS = (
 )
 
 
+def repeat_quarter_card(filters: Filters, goals: KpiGoals) -> Card:
+    """The repeat-contact goal is quarterly: this quarter so far against the whole last one."""
+    this_quarter, last_quarter = filters.quarters()
+    rates = [metrics.summary(q, ())["repeat_rate"] for q in (this_quarter, last_quarter)]
+    return Card(
+        _("Repeat contacts: this quarter against the last"),
+        metrics.relative_change(*rates),
+        None,
+        "percent",
+        False,
+        goals.value("repeat_quarterly_change"),
+    )
+
+
 def quality(filters: Filters) -> dict[str, Any]:
     grain = metrics.grain_for(filters)
     starts, totals = metrics.trend(filters, (), grain)
@@ -523,7 +537,10 @@ def quality(filters: Filters) -> dict[str, Any]:
         }
 
     return {
-        "cards": cards_for(current, previous, QUALITY_CARDS, goals),
+        "cards": [
+            *cards_for(current, previous, QUALITY_CARDS, goals),
+            repeat_quarter_card(filters, goals),
+        ],
         "charts": {
             "csat": chart(
                 "line",

@@ -78,6 +78,16 @@ class Filters:
         end = self.start - dt.timedelta(days=1)
         return replace(self, start=end - dt.timedelta(days=self.days - 1), end=end)
 
+    def quarters(self) -> tuple[Filters, Filters]:
+        """The quarter holding the period's end (up to that day) and the whole quarter before."""
+        start = dt.date(self.end.year, 3 * ((self.end.month - 1) // 3) + 1, 1)
+        before_end = start - dt.timedelta(days=1)
+        before_start = dt.date(before_end.year, before_end.month - 2, 1)
+        return (
+            replace(self, start=start, end=self.end),
+            replace(self, start=before_start, end=before_end),
+        )
+
     def dimensions(self) -> dict[str, tuple[Any, ...]]:
         return {
             "team_id": self.team_ids,
@@ -235,6 +245,13 @@ def category_counts(
 
 
 # --- Derived numbers (docs/metrics.md, one function per definition) ---------------------
+
+
+def relative_change(current: float | None, previous: float | None) -> float | None:
+    """How much `current` moved against `previous`, in percent of `previous`."""
+    if current is None or previous is None or previous == 0:
+        return None
+    return (current - previous) / previous * 100
 
 
 def ratio(part: float, whole: float, scale: float = 100.0) -> float | None:

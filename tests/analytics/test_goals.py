@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.test import Client
 from django.utils import translation
 
 from opora.accounts.models import User
-from opora.analytics import dashboards, reports
+from opora.analytics import dashboards, metrics, reports
 from opora.analytics.goals import goals_current
 from opora.analytics.metrics import Filters
 from opora.analytics.models import KpiGoals
@@ -79,3 +81,43 @@ def test_a_goal_out_of_range_is_refused_and_nothing_changes(
     assert response.status_code == 400
     assert response.context["form"].errors[field]
     assert goals_current().value("csat") == 4.7
+
+
+@pytest.mark.parametrize(
+    ("end", "quarter", "before"),
+    [
+        (
+            dt.date(2026, 11, 24),
+            (dt.date(2026, 10, 1), dt.date(2026, 11, 24)),
+            (dt.date(2026, 7, 1), dt.date(2026, 9, 30)),
+        ),
+        (
+            dt.date(2026, 1, 1),
+            (dt.date(2026, 1, 1), dt.date(2026, 1, 1)),
+            (dt.date(2025, 10, 1), dt.date(2025, 12, 31)),
+        ),
+        (
+            dt.date(2026, 3, 31),
+            (dt.date(2026, 1, 1), dt.date(2026, 3, 31)),
+            (dt.date(2025, 10, 1), dt.date(2025, 12, 31)),
+        ),
+    ],
+)
+def test_the_repeat_goal_compares_the_quarter_so_far_with_the_last_one(
+    end: dt.date, quarter: tuple[dt.date, dt.date], before: tuple[dt.date, dt.date]
+) -> None:
+    this, last = Filters(end - dt.timedelta(days=29), end).quarters()
+    assert (this.start, this.end) == quarter and (last.start, last.end) == before
+
+
+def test_a_repeat_rate_falling_from_20_to_18_percent_is_the_goal_met() -> None:
+    assert metrics.relative_change(18.0, 20.0) == pytest.approx(-10.0)
+    assert metrics.relative_change(5.0, 0.0) is None and metrics.relative_change(None, 3.0) is None
+    card = dashboards.Card("", -10.0, None, "percent", False, -10.0)
+    assert card.goal_met and not dashboards.Card("", -4.0, None, "percent", False, -10.0).goal_met
+
+
+def test_the_quality_dashboard_shows_the_quarterly_repeat_card() -> None:
+    day = dt.date(2026, 11, 24)
+    cards = dashboards.quality(Filters(day, day))["cards"]
+    assert cards[-1].goal == -10.0 and cards[-1].value is None
