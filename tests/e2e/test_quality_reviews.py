@@ -20,7 +20,9 @@ def test_a_lead_reviews_a_ticket_and_the_operator_disputes(page: Page, sign_in: 
     # Browser tests run with a flushed database: the migration-seeded rows may be gone.
     TicketType.objects.get_or_create(code="standard", defaults={"name": "Стандартное"})
     team = TeamFactory(name="Первая линия")
-    lead = UserFactory(email="lead@example.com", full_name="Елена Лидова", role=User.Role.LEAD, team=team)
+    lead = UserFactory(
+        email="lead@example.com", full_name="Елена Лидова", role=User.Role.LEAD, team=team
+    )
     head = UserFactory(email="head@example.com", full_name="Дмитрий Главный", role=User.Role.HEAD)
     operator = UserFactory(email="op@example.com", full_name="Иван Операторов", team=team)
     scorecard = make_scorecard(head)

@@ -33,7 +33,10 @@ def test_the_demo_has_reviews_a_dispute_and_a_calibration() -> None:
     session = CalibrationSession.objects.get()
     assert session.status == "closed" and session.reviews.filter(status="submitted").count() == 2
     today = timezone.localdate()
-    assert selectors.iqs_total(start=today - dt.timedelta(days=100), end=today).reviews == reviews.count()
+    assert (
+        selectors.iqs_total(start=today - dt.timedelta(days=100), end=today).reviews
+        == reviews.count()
+    )
     lead = reviews.first().reviewer  # type: ignore[union-attr]
     assert has_perm(lead, Perm.REVIEW_QUALITY)
     seed_reviews()

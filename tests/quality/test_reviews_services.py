@@ -105,15 +105,21 @@ def test_a_review_is_scored_and_the_operator_notified(
 def test_a_failed_critical_criterion_zeroes_the_review(
     scorecard: Scorecard, lead: User, operator: User
 ) -> None:
-    review = services.review_start(actor=lead, ticket=make_ticket(assignee=operator), scorecard=scorecard)
+    review = services.review_start(
+        actor=lead, ticket=make_ticket(assignee=operator), scorecard=scorecard
+    )
     answers = good_answers(scorecard)
     answers[criteria_of(scorecard)["Ответ корректен"].pk] = AnswerInput(value=0)
     review = services.review_submit(actor=lead, review=review, answers=answers, comment="")
     assert (review.score, review.critical_failed) == (Decimal("0.00"), True)
 
 
-def test_the_operator_defaults_to_the_assignee(scorecard: Scorecard, lead: User, operator: User) -> None:
-    review = services.review_start(actor=lead, ticket=make_ticket(assignee=operator), scorecard=scorecard)
+def test_the_operator_defaults_to_the_assignee(
+    scorecard: Scorecard, lead: User, operator: User
+) -> None:
+    review = services.review_start(
+        actor=lead, ticket=make_ticket(assignee=operator), scorecard=scorecard
+    )
     assert review.operator == operator
     assert review.status == Review.Status.DRAFT
 
@@ -134,7 +140,9 @@ def test_an_unanswered_open_ticket_cannot_be_reviewed(
     assert services.review_start(actor=lead, ticket=answered, scorecard=scorecard).pk
 
 
-def test_a_ticket_is_reviewed_once_per_operator(scorecard: Scorecard, lead: User, head: User, operator: User) -> None:
+def test_a_ticket_is_reviewed_once_per_operator(
+    scorecard: Scorecard, lead: User, head: User, operator: User
+) -> None:
     ticket = make_ticket(assignee=operator)
     services.review_start(actor=lead, ticket=ticket, scorecard=scorecard)
     with pytest.raises(ValidationError, match="already been reviewed"):
@@ -144,11 +152,16 @@ def test_a_ticket_is_reviewed_once_per_operator(scorecard: Scorecard, lead: User
 def test_submitting_with_missing_answers_names_them_and_keeps_the_draft(
     scorecard: Scorecard, lead: User, operator: User
 ) -> None:
-    review = services.review_start(actor=lead, ticket=make_ticket(assignee=operator), scorecard=scorecard)
+    review = services.review_start(
+        actor=lead, ticket=make_ticket(assignee=operator), scorecard=scorecard
+    )
     c = criteria_of(scorecard)
     with pytest.raises(ValidationError) as error:
         services.review_submit(
-            actor=lead, review=review, answers={c["Поздоровался"].pk: AnswerInput(value=1)}, comment=""
+            actor=lead,
+            review=review,
+            answers={c["Поздоровался"].pk: AnswerInput(value=1)},
+            comment="",
         )
     assert "«Тон вежливый»" in error.value.messages[0]
     assert "«Поздоровался»" not in error.value.messages[0]
@@ -166,9 +179,16 @@ def test_submitting_with_missing_answers_names_them_and_keeps_the_draft(
     ],
 )
 def test_it_refuses_invalid_answers(
-    scorecard: Scorecard, lead: User, operator: User, criterion: str, answer: AnswerInput, message: str
+    scorecard: Scorecard,
+    lead: User,
+    operator: User,
+    criterion: str,
+    answer: AnswerInput,
+    message: str,
 ) -> None:
-    review = services.review_start(actor=lead, ticket=make_ticket(assignee=operator), scorecard=scorecard)
+    review = services.review_start(
+        actor=lead, ticket=make_ticket(assignee=operator), scorecard=scorecard
+    )
     answers = good_answers(scorecard)
     answers[criteria_of(scorecard)[criterion].pk] = answer
     with pytest.raises(ValidationError, match=message):
@@ -182,15 +202,21 @@ def test_it_refuses_an_answer_for_another_scorecards_criterion(
     from tests.quality.test_reviews_helpers import make_scorecard
 
     other = make_scorecard(head, "Другая")
-    review = services.review_start(actor=lead, ticket=make_ticket(assignee=operator), scorecard=scorecard)
+    review = services.review_start(
+        actor=lead, ticket=make_ticket(assignee=operator), scorecard=scorecard
+    )
     answers = good_answers(scorecard)
     answers[next(iter(criteria_of(other).values())).pk] = AnswerInput(value=1)
     with pytest.raises(ValidationError, match="not on this scorecard"):
         services.review_save(actor=lead, review=review, answers=answers, comment="")
 
 
-def test_only_the_reviewer_edits_a_draft(scorecard: Scorecard, lead: User, head: User, operator: User) -> None:
-    review = services.review_start(actor=lead, ticket=make_ticket(assignee=operator), scorecard=scorecard)
+def test_only_the_reviewer_edits_a_draft(
+    scorecard: Scorecard, lead: User, head: User, operator: User
+) -> None:
+    review = services.review_start(
+        actor=lead, ticket=make_ticket(assignee=operator), scorecard=scorecard
+    )
     for intruder in (head, operator):
         with pytest.raises(PermissionDenied):
             services.review_save(actor=intruder, review=review, answers={}, comment="")
@@ -238,7 +264,11 @@ def test_a_rejection_needs_a_note_and_keeps_the_score(
         services.dispute_resolve(actor=lead, dispute=dispute, uphold=False, note=" ")
     services.dispute_resolve(actor=lead, dispute=dispute, uphold=False, note="Оценка верна")
     review.refresh_from_db()
-    assert (review.status, review.score, review.is_disputed) == ("submitted", Decimal("91.67"), False)
+    assert (review.status, review.score, review.is_disputed) == (
+        "submitted",
+        Decimal("91.67"),
+        False,
+    )
 
 
 # ---------------------------------------------------------------- calibration
@@ -248,10 +278,14 @@ def test_calibration_reviews_give_a_spread_and_stay_out_of_iqs(
     scorecard: Scorecard, lead: User, head: User, admin_user: User, operator: User
 ) -> None:
     ticket = make_ticket(assignee=operator)
-    session = services.calibration_create(actor=head, ticket=ticket, scorecard=scorecard, reviewers=[lead, head])
+    session = services.calibration_create(
+        actor=head, ticket=ticket, scorecard=scorecard, reviewers=[lead, head]
+    )
     c = criteria_of(scorecard)
     for reviewer, tone in ((lead, 5), (head, 1)):
-        review = services.review_start(actor=reviewer, ticket=ticket, scorecard=scorecard, calibration=session)
+        review = services.review_start(
+            actor=reviewer, ticket=ticket, scorecard=scorecard, calibration=session
+        )
         answers = good_answers(scorecard)
         answers[c["Тон вежливый"].pk] = AnswerInput(value=tone)
         services.review_submit(actor=reviewer, review=review, answers=answers, comment="")
@@ -262,13 +296,17 @@ def test_calibration_reviews_give_a_spread_and_stay_out_of_iqs(
     today = timezone.localdate()
     assert selectors.iqs_total(start=today, end=today).reviews == 0
     with pytest.raises(ValidationError, match="not a reviewer"):
-        services.review_start(actor=admin_user, ticket=ticket, scorecard=scorecard, calibration=session)
+        services.review_start(
+            actor=admin_user, ticket=ticket, scorecard=scorecard, calibration=session
+        )
     services.calibration_close(actor=head, session=session)
     with pytest.raises(ValidationError, match="closed"):
         services.calibration_close(actor=head, session=session)
 
 
-def test_a_calibration_needs_two_reviewers(scorecard: Scorecard, head: User, operator: User) -> None:
+def test_a_calibration_needs_two_reviewers(
+    scorecard: Scorecard, head: User, operator: User
+) -> None:
     with pytest.raises(ValidationError, match="two reviewers"):
         services.calibration_create(
             actor=head, ticket=make_ticket(assignee=operator), scorecard=scorecard, reviewers=[head]
@@ -279,7 +317,11 @@ def test_a_calibration_needs_two_reviewers(scorecard: Scorecard, head: User, ope
 
 
 def test_iqs_by_operator_total_and_trend(
-    scorecard: Scorecard, lead: User, operator: User, other_operator: User, django_assert_num_queries: Any
+    scorecard: Scorecard,
+    lead: User,
+    operator: User,
+    other_operator: User,
+    django_assert_num_queries: Any,
 ) -> None:
     with time_machine.travel(dt.datetime(2026, 3, 2, 10, tzinfo=dt.UTC), tick=False):
         submitted_review(lead, operator, scorecard)
@@ -322,7 +364,9 @@ def test_the_sample_is_stable_unreviewed_and_filtered(
     args = {"reviewer": lead, "start": today - dt.timedelta(days=7), "end": today, "seed": "x"}
     first = selectors.review_sample(per_operator=3, **args)
     again = selectors.review_sample(per_operator=3, **args)
-    assert [[t.pk for t in row.tickets] for row in first] == [[t.pk for t in row.tickets] for row in again]
+    assert [[t.pk for t in row.tickets] for row in first] == [
+        [t.pk for t in row.tickets] for row in again
+    ]
     mine = next(row for row in first if row.operator == operator)
     assert (len(mine.tickets), mine.available) == (3, 6)
     assert {row.operator for row in first} == {operator, other_operator}

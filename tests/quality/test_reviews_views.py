@@ -46,7 +46,11 @@ def test_review_pages_by_role(
 
 
 def test_an_operator_lists_only_their_own_reviews(
-    review: Review, scorecard: Scorecard, lead: User, operator: User, other_operator: User,
+    review: Review,
+    scorecard: Scorecard,
+    lead: User,
+    operator: User,
+    other_operator: User,
     django_assert_max_num_queries: Any,
 ) -> None:
     others = submitted_review(lead, other_operator, scorecard)
@@ -74,7 +78,9 @@ def test_the_lead_reviews_a_ticket_from_start_to_submit(
 ) -> None:
     ticket = make_ticket(assignee=operator)
     client = client_for(lead)
-    response = client.post(reverse("quality:review-start", args=[ticket.number]), {"scorecard": scorecard.pk})
+    response = client.post(
+        reverse("quality:review-start", args=[ticket.number]), {"scorecard": scorecard.pk}
+    )
     review = Review.objects.get(ticket=ticket)
     assert response.url == reverse("quality:review-edit", args=[review.pk])
     form = client.get(response.url)
@@ -104,7 +110,9 @@ def test_bad_answers_are_refused_with_the_form_kept(
 ) -> None:
     from tests.quality.test_reviews_helpers import make_scorecard
 
-    review = services.review_start(actor=lead, ticket=make_ticket(assignee=operator), scorecard=scorecard)
+    review = services.review_start(
+        actor=lead, ticket=make_ticket(assignee=operator), scorecard=scorecard
+    )
     url = reverse("quality:review-edit", args=[review.pk])
     c = criteria_of(scorecard)
     client = client_for(lead)
@@ -113,7 +121,10 @@ def test_bad_answers_are_refused_with_the_form_kept(
     assert "«Тон вежливый»" in missing.content.decode()
     out_of_range = client.post(url, {f"c{c['Тон вежливый'].pk}": "9", "save": "1"})
     assert out_of_range.status_code == 400
-    assert "9 is not a valid answer" in out_of_range.content.decode() or "9" in out_of_range.content.decode()
+    assert (
+        "9 is not a valid answer" in out_of_range.content.decode()
+        or "9" in out_of_range.content.decode()
+    )
     other = make_scorecard(head, "Другая")
     foreign = client.post(url, {f"c{next(iter(criteria_of(other).values())).pk}": "1", "save": "1"})
     assert foreign.status_code == 400
@@ -126,30 +137,52 @@ def test_bad_answers_are_refused_with_the_form_kept(
 def test_the_review_form_is_for_its_reviewer_only(
     scorecard: Scorecard, lead: User, head: User, operator: User, other_operator: User
 ) -> None:
-    review = services.review_start(actor=lead, ticket=make_ticket(assignee=operator), scorecard=scorecard)
+    review = services.review_start(
+        actor=lead, ticket=make_ticket(assignee=operator), scorecard=scorecard
+    )
     url = reverse("quality:review-edit", args=[review.pk])
     assert client_for(lead).get(url).status_code == 200
     assert client_for(head).get(url).status_code == 403
     assert client_for(operator).get(url).status_code == 403
-    assert client_for(operator).get(reverse("quality:review-detail", args=[review.pk])).status_code == 404
-    assert client_for(other_operator).post(reverse("quality:review-score", args=[review.pk])).status_code == 403
+    assert (
+        client_for(operator).get(reverse("quality:review-detail", args=[review.pk])).status_code
+        == 404
+    )
+    assert (
+        client_for(other_operator)
+        .post(reverse("quality:review-score", args=[review.pk]))
+        .status_code
+        == 403
+    )
 
 
 def test_the_operator_comments_disputes_and_the_lead_resolves(
     review: Review, lead: User, operator: User, other_operator: User
 ) -> None:
     operator_client = client_for(operator)
-    comment = operator_client.post(reverse("quality:review-comment", args=[review.pk]), {"text": "Почему?"})
+    comment = operator_client.post(
+        reverse("quality:review-comment", args=[review.pk]), {"text": "Почему?"}
+    )
     assert comment.status_code == 302
-    empty = operator_client.post(reverse("quality:review-comment", args=[review.pk]), {"text": "  "})
+    empty = operator_client.post(
+        reverse("quality:review-comment", args=[review.pk]), {"text": "  "}
+    )
     assert empty.status_code == 400
-    assert client_for(other_operator).post(
-        reverse("quality:review-dispute", args=[review.pk]), {"reason": "Чужое"}
-    ).status_code == 404
-    assert operator_client.post(
-        reverse("quality:review-dispute", args=[review.pk]), {"reason": "Не согласен"}
-    ).status_code == 302
-    second = operator_client.post(reverse("quality:review-dispute", args=[review.pk]), {"reason": "Ещё"})
+    assert (
+        client_for(other_operator)
+        .post(reverse("quality:review-dispute", args=[review.pk]), {"reason": "Чужое"})
+        .status_code
+        == 404
+    )
+    assert (
+        operator_client.post(
+            reverse("quality:review-dispute", args=[review.pk]), {"reason": "Не согласен"}
+        ).status_code
+        == 302
+    )
+    second = operator_client.post(
+        reverse("quality:review-dispute", args=[review.pk]), {"reason": "Ещё"}
+    )
     assert second.status_code == 400
     assert Dispute.objects.count() == 1
     dispute = Dispute.objects.get()
@@ -165,7 +198,11 @@ def test_the_operator_comments_disputes_and_the_lead_resolves(
 
 
 def test_the_sample_page(
-    scorecard: Scorecard, lead: User, operator: User, viewer: User, django_assert_max_num_queries: Any
+    scorecard: Scorecard,
+    lead: User,
+    operator: User,
+    viewer: User,
+    django_assert_max_num_queries: Any,
 ) -> None:
     ticket = make_ticket(assignee=operator)
     url = reverse("quality:review-sample")
@@ -174,7 +211,16 @@ def test_the_sample_page(
         page = client.get(url)
     assert ticket.reference in page.content.decode()
     assert client_for(operator).get(url).status_code == 403
-    bad = client_for(lead).get(url, {"start": "2026-05-10", "end": "2026-05-01", "kind": "random", "per_operator": 3, "scorecard": scorecard.pk})
+    bad = client_for(lead).get(
+        url,
+        {
+            "start": "2026-05-10",
+            "end": "2026-05-01",
+            "kind": "random",
+            "per_operator": 3,
+            "scorecard": scorecard.pk,
+        },
+    )
     assert bad.status_code == 200
     assert "ends before it starts" in bad.content.decode() or "раньше" in bad.content.decode()
 
@@ -183,14 +229,27 @@ def test_scorecard_editor(head: User, lead: User) -> None:
     client = client_for(head)
     assert client.get(reverse("quality:scorecard-create")).status_code == 200
     assert client_for(lead).get(reverse("quality:scorecard-list")).status_code == 403
-    base = {"name": "Чат", "is_active": "on", "cats": "1", "cat-0-name": "Тон", "cat-0-count": "1",
-            "crit-0-0-text": "Вежлив", "crit-0-0-kind": "yes_no", "crit-0-0-weight": "2", "crit-0-0-scale_max": "5"}
+    base = {
+        "name": "Чат",
+        "is_active": "on",
+        "cats": "1",
+        "cat-0-name": "Тон",
+        "cat-0-count": "1",
+        "crit-0-0-text": "Вежлив",
+        "crit-0-0-kind": "yes_no",
+        "crit-0-0-weight": "2",
+        "crit-0-0-scale_max": "5",
+    }
     added = client.post(reverse("quality:scorecard-create"), {**base, "action": "add-0"})
     assert added.status_code == 200 and not Scorecard.objects.exists()
     assert 'name="crit-0-1-text"' in added.content.decode()
-    zero = client.post(reverse("quality:scorecard-create"), {**base, "crit-0-0-weight": "0", "action": "save"})
+    zero = client.post(
+        reverse("quality:scorecard-create"), {**base, "crit-0-0-weight": "0", "action": "save"}
+    )
     assert zero.status_code == 400 and not Scorecard.objects.exists()
-    empty = client.post(reverse("quality:scorecard-create"), {**base, "crit-0-0-text": "", "action": "save"})
+    empty = client.post(
+        reverse("quality:scorecard-create"), {**base, "crit-0-0-text": "", "action": "save"}
+    )
     assert empty.status_code == 400 and not Scorecard.objects.exists()
     saved = client.post(reverse("quality:scorecard-create"), {**base, "action": "save"})
     scorecard = Scorecard.objects.get()
@@ -204,7 +263,10 @@ def test_calibration_pages(scorecard: Scorecard, lead: User, head: User, operato
     ticket = make_ticket(assignee=operator)
     client = client_for(head)
     assert client_for(operator).get(reverse("quality:calibration-list")).status_code == 403
-    bad = client.post(reverse("quality:calibration-create"), {"ticket": 1, "scorecard": scorecard.pk, "reviewers": [head.pk]})
+    bad = client.post(
+        reverse("quality:calibration-create"),
+        {"ticket": 1, "scorecard": scorecard.pk, "reviewers": [head.pk]},
+    )
     assert bad.status_code == 400 and not CalibrationSession.objects.exists()
     created = client.post(
         reverse("quality:calibration-create"),
@@ -216,11 +278,19 @@ def test_calibration_pages(scorecard: Scorecard, lead: User, head: User, operato
     head_review = Review.objects.get(calibration=session, reviewer=head)
     assert started.url == reverse("quality:review-edit", args=[head_review.pk])
     c = criteria_of(scorecard)
-    answers = {f"c{c['Поздоровался'].pk}": "1", f"c{c['Тон вежливый'].pk}": "3",
-               f"c{c['Ответ корректен'].pk}": "1", f"c{c['Ссылка на базу знаний'].pk}": "na", "submit": "1"}
+    answers = {
+        f"c{c['Поздоровался'].pk}": "1",
+        f"c{c['Тон вежливый'].pk}": "3",
+        f"c{c['Ответ корректен'].pk}": "1",
+        f"c{c['Ссылка на базу знаний'].pk}": "na",
+        "submit": "1",
+    }
     client.post(started.url, answers)
     # The lead has not scored yet: the head's answers stay hidden from them.
-    assert client_for(lead).get(reverse("quality:review-detail", args=[head_review.pk])).status_code == 404
+    assert (
+        client_for(lead).get(reverse("quality:review-detail", args=[head_review.pk])).status_code
+        == 404
+    )
     detail = client.get(reverse("quality:calibration-detail", args=[session.pk])).content.decode()
     assert 'id="spread-table"' not in detail
     client.post(reverse("quality:calibration-close", args=[session.pk]))
@@ -229,9 +299,7 @@ def test_calibration_pages(scorecard: Scorecard, lead: User, head: User, operato
     assert client.get(reverse("quality:calibration-list")).status_code == 200
 
 
-def test_the_ticket_page_offers_a_review_to_reviewers_only(
-    lead: User, operator: User
-) -> None:
+def test_the_ticket_page_offers_a_review_to_reviewers_only(lead: User, operator: User) -> None:
     ticket = make_ticket(assignee=operator)
     url = reverse("tickets:detail", args=[ticket.number])
     assert 'id="review-this-ticket"' in client_for(lead).get(url).content.decode()

@@ -40,7 +40,10 @@ def test_it_leaves_na_and_unanswered_criteria_out() -> None:
 
 
 def test_a_failed_critical_criterion_zeroes_the_review() -> None:
-    items = [Item(kind=YES_NO, weight=10, value=YES), Item(kind=YES_NO, weight=1, value=NO, is_critical=True)]
+    items = [
+        Item(kind=YES_NO, weight=10, value=YES),
+        Item(kind=YES_NO, weight=1, value=NO, is_critical=True),
+    ]
     result = review_score(items)
     assert result.score == Decimal("0.00")
     assert result.critical_failed is True
@@ -54,7 +57,10 @@ def test_a_critical_scale_fails_only_at_its_minimum() -> None:
 
 
 def test_a_critical_criterion_marked_na_does_not_fail() -> None:
-    items = [Item(kind=YES_NO, weight=1, value=YES), Item(kind=YES_NO, weight=1, is_na=True, is_critical=True)]
+    items = [
+        Item(kind=YES_NO, weight=1, value=YES),
+        Item(kind=YES_NO, weight=1, is_na=True, is_critical=True),
+    ]
     assert review_score(items).score == Decimal("100.00")
 
 
@@ -116,7 +122,13 @@ def test_na_criteria_do_not_change_the_score(items: list[Item], weight: int) -> 
 @given(st.lists(answers(critical=False), min_size=1, max_size=8), st.integers(2, 7))
 def test_scaling_every_weight_keeps_the_score(items: list[Item], factor: int) -> None:
     scaled = [
-        Item(kind=i.kind, weight=i.weight * factor, value=i.value, is_na=i.is_na, scale_max=i.scale_max)
+        Item(
+            kind=i.kind,
+            weight=i.weight * factor,
+            value=i.value,
+            is_na=i.is_na,
+            scale_max=i.scale_max,
+        )
         for i in items
     ]
     assert review_score(scaled).score == review_score(items).score

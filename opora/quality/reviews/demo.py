@@ -56,7 +56,9 @@ COMMENTS = [
 ]
 
 
-def _answers(rng: random.Random, criteria: list[Criterion], *, fail_critical: bool) -> dict[int, AnswerInput]:
+def _answers(
+    rng: random.Random, criteria: list[Criterion], *, fail_critical: bool
+) -> dict[int, AnswerInput]:
     """A believable reviewer: mostly good, now and then a miss; scores land around 60–100."""
     answers = {}
     for criterion in criteria:

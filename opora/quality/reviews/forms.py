@@ -334,7 +334,9 @@ class EditorState:
                 scale_max = _int(row.scale_max)
                 if weight is None or scale_max is None:
                     errors.append(
-                        _("Category %(c)d, criterion %(n)d: the weight and scale are whole numbers.")
+                        _(
+                            "Category %(c)d, criterion %(n)d: the weight and scale are whole numbers."
+                        )
                         % {"c": c_index, "n": k_index}
                     )
                     continue

@@ -87,7 +87,9 @@ _SUMS: dict[str, Any] = {
 
 def _value(row: dict[str, Any]) -> IqsValue:
     scored = row["scored"] or 0
-    mean = (Decimal(row["score_sum"]) / scored).quantize(TWO_PLACES, ROUND_HALF_UP) if scored else None
+    mean = (
+        (Decimal(row["score_sum"]) / scored).quantize(TWO_PLACES, ROUND_HALF_UP) if scored else None
+    )
     return IqsValue(
         score=float(mean) if mean is not None else None,
         reviews=row["reviews"] or 0,
@@ -112,9 +114,9 @@ def iqs_total(
     *, start: dt.date, end: dt.date, team_id: int | None = None, operator_id: int | None = None
 ) -> IqsValue:
     """The IQS of everyone (or of a team / an operator) over the period; one query."""
-    row = iqs_reviews(
-        start=start, end=end, team_id=team_id, operator_id=operator_id
-    ).aggregate(**_SUMS)
+    row = iqs_reviews(start=start, end=end, team_id=team_id, operator_id=operator_id).aggregate(
+        **_SUMS
+    )
     return _value(row)
 
 
@@ -349,9 +351,7 @@ class CalibrationSpread:
 
 
 def calibration_reviews(session: CalibrationSession) -> list[Review]:
-    return list(
-        session.reviews.select_related("reviewer").order_by("reviewer__full_name", "id")
-    )
+    return list(session.reviews.select_related("reviewer").order_by("reviewer__full_name", "id"))
 
 
 def calibration_spread(session: CalibrationSession, reviews: Iterable[Review]) -> CalibrationSpread:
@@ -368,8 +368,8 @@ def calibration_spread(session: CalibrationSession, reviews: Iterable[Review]) -
     for key in sorted(keys):
         values: list[float | None] = []
         for review in submitted:
-            answer = by_review[review.pk].get(key)
-            values.append(scoring.percent(answer_items([answer])[0]) if answer else None)
+            given = by_review[review.pk].get(key)
+            values.append(scoring.percent(answer_items([given])[0]) if given else None)
         rows.append(SpreadRow(key[2], keys[key], values, scoring.spread(values)))
     scores = [float(r.score) if r.score is not None else None for r in submitted]
     overall = SpreadRow("", "", scores, scoring.spread(scores))

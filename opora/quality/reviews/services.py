@@ -244,7 +244,10 @@ def review_editable_by(review: Review, user: User) -> bool:
         review.status == Review.Status.DRAFT
         and has_perm(user, Perm.REVIEW_QUALITY)
         and user.pk in review_editors(review)
-        and not (review.calibration_id and review.calibration.status != "open")
+        and not (
+            review.calibration is not None
+            and review.calibration.status != CalibrationSession.Status.OPEN
+        )
     )
 
 
@@ -370,7 +373,9 @@ def answer_items(answers: Sequence[ReviewAnswer]) -> list[scoring.Item]:
     ]
 
 
-def preview_score(criteria: Sequence[Criterion], answers: Mapping[int, AnswerInput]) -> scoring.Score:
+def preview_score(
+    criteria: Sequence[Criterion], answers: Mapping[int, AnswerInput]
+) -> scoring.Score:
     """The score the answers would give, for the live score while the form is filled in."""
     items = []
     for criterion in criteria:
@@ -426,7 +431,10 @@ def review_submit(
     missing = [
         c.text
         for c in criteria
-        if not (answers.get(c.pk, AnswerInput()).is_na or answers.get(c.pk, AnswerInput()).value is not None)
+        if not (
+            answers.get(c.pk, AnswerInput()).is_na
+            or answers.get(c.pk, AnswerInput()).value is not None
+        )
     ]
     if missing:
         raise ValidationError(
@@ -471,7 +479,9 @@ def _notify_operator(review: Review) -> None:
             score = _("no score (every criterion N/A)")
         else:
             score = f"{review.score.normalize():f}"
-        text = _("%(reviewer)s reviewed your work on this ticket: %(score)s. The review: %(link)s") % {
+        text = _(
+            "%(reviewer)s reviewed your work on this ticket: %(score)s. The review: %(link)s"
+        ) % {
             "reviewer": review.reviewer,
             "score": score,
             "link": link,
@@ -625,4 +635,3 @@ def calibration_close(*, actor: User, session: CalibrationSession) -> Calibratio
         changes={"status": [CalibrationSession.Status.OPEN, session.status]},
     )
     return session
-

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -37,11 +38,11 @@ from opora.tickets.models import Attachment, Message, Ticket
 
 
 def _messages_of(ticket: Ticket) -> list[Message]:
-    """The conversation as the ticket page shows it (same partial, same prefetches)."""
-    from django.db.models import Prefetch
-
+    """The conversation with what the ticket page shows under each message."""
     return list(
-        ticket.messages.select_related("author", "author_contact", "inbound_email").prefetch_related(
+        ticket.messages.select_related(
+            "author", "author_contact", "inbound_email"
+        ).prefetch_related(
             Prefetch("attachments", queryset=Attachment.objects.order_by("id")), "deliveries"
         )
     )
@@ -89,7 +90,9 @@ def review_list(request: AuthedRequest) -> HttpResponse:
         status=data.get("status") or "",
         disputed=bool(data.get("disputed")),
     )
-    page = keyset_page(selectors.review_list(request.user, filters), before=request.GET.get("before"))
+    page = keyset_page(
+        selectors.review_list(request.user, filters), before=request.GET.get("before")
+    )
     query = request.GET.copy()
     query.pop("before", None)
     ctx = {
@@ -106,7 +109,12 @@ def review_list(request: AuthedRequest) -> HttpResponse:
 def my_quality(request: AuthedRequest) -> HttpResponse:
     today = company_today()
     periods = [
-        (days, selectors.iqs_total(start=today - dt.timedelta(days=days - 1), end=today, operator_id=request.user.pk))
+        (
+            days,
+            selectors.iqs_total(
+                start=today - dt.timedelta(days=days - 1), end=today, operator_id=request.user.pk
+            ),
+        )
         for days in (30, 90)
     ]
     mine = selectors.review_list(request.user, selectors.ReviewFilters(operator_id=request.user.pk))
@@ -122,7 +130,7 @@ def my_quality(request: AuthedRequest) -> HttpResponse:
 @require_perm(Perm.REVIEW_QUALITY)
 def review_sample(request: AuthedRequest) -> HttpResponse:
     today = company_today()
-    initial = {
+    initial: dict[str, Any] = {
         "start": today - dt.timedelta(days=30),
         "end": today,
         "kind": selectors.SampleKind.RANDOM,
@@ -252,7 +260,9 @@ def review_edit(request: AuthedRequest, pk: int) -> HttpResponse:
                 errors = error.messages
             else:
                 if "submit" in request.POST:
-                    messages.success(request, _("The review is submitted; the operator is notified."))
+                    messages.success(
+                        request, _("The review is submitted; the operator is notified.")
+                    )
                     return redirect("quality:review-detail", review.pk)
                 messages.success(request, _("The draft is saved."))
                 return redirect("quality:review-edit", review.pk)
@@ -263,7 +273,9 @@ def review_edit(request: AuthedRequest, pk: int) -> HttpResponse:
         for a in review.answers.all()
         if a.criterion_id is not None
     }
-    return render(request, "quality/reviews/form.html", _form_ctx(review, saved, review.comment, []))
+    return render(
+        request, "quality/reviews/form.html", _form_ctx(review, saved, review.comment, [])
+    )
 
 
 @require_POST
@@ -273,7 +285,9 @@ def review_score(request: AuthedRequest, pk: int) -> HttpResponse:
     review = _editable(request, pk)
     answers, _errors = answers_from_post(request.POST)
     result = services.preview_score(services.scorecard_criteria(review.scorecard), answers)
-    return render(request, "quality/reviews/form.html#live-score", {"result": result, "review": review})
+    return render(
+        request, "quality/reviews/form.html#live-score", {"result": result, "review": review}
+    )
 
 
 @require_POST
@@ -283,7 +297,9 @@ def review_comment(request: AuthedRequest, pk: int) -> HttpResponse:
     form = CommentForm(request.POST)
     if form.is_valid():
         try:
-            services.review_comment_add(actor=request.user, review=review, text=form.cleaned_data["text"])
+            services.review_comment_add(
+                actor=request.user, review=review, text=form.cleaned_data["text"]
+            )
         except ValidationError as error:
             apply_validation_error(form, error)
         else:
@@ -299,7 +315,9 @@ def review_dispute(request: AuthedRequest, pk: int) -> HttpResponse:
     form = DisputeForm(request.POST)
     if form.is_valid():
         try:
-            services.dispute_open(actor=request.user, review=review, reason=form.cleaned_data["reason"])
+            services.dispute_open(
+                actor=request.user, review=review, reason=form.cleaned_data["reason"]
+            )
         except ValidationError as error:
             apply_validation_error(form, error)
         else:
@@ -338,8 +356,6 @@ def review_dispute_resolve(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @require_perm(Perm.MANAGE_QUALITY)
 def scorecard_list(request: AuthedRequest) -> HttpResponse:
-    from django.db.models import Count
-
     scorecards = Scorecard.objects.annotate(
         criteria_count=Count("categories__criteria", distinct=True),
         reviews_count=Count("reviews", distinct=True),
@@ -359,13 +375,23 @@ def _scorecard_editor(request: AuthedRequest, scorecard: Scorecard | None) -> Ht
         return _render_editor(request, scorecard, state, [])
     categories, errors = state.specs()
     if not errors:
-        fields = {"name": state.name, "description": state.description, "is_active": state.is_active}
         try:
             if scorecard is None:
-                scorecard = services.scorecard_create(actor=request.user, categories=categories, **fields)
+                scorecard = services.scorecard_create(
+                    actor=request.user,
+                    name=state.name,
+                    description=state.description,
+                    is_active=state.is_active,
+                    categories=categories,
+                )
             else:
                 services.scorecard_update(
-                    actor=request.user, scorecard=scorecard, categories=categories, **fields
+                    actor=request.user,
+                    scorecard=scorecard,
+                    name=state.name,
+                    description=state.description,
+                    is_active=state.is_active,
+                    categories=categories,
                 )
         except ValidationError as error:
             errors = error.messages
@@ -461,10 +487,15 @@ def calibration_detail(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_POST
 @require_perm(Perm.REVIEW_QUALITY)
 def calibration_review(request: AuthedRequest, pk: int) -> HttpResponse:
-    session = get_object_or_404(CalibrationSession.objects.select_related("ticket__assignee", "scorecard"), pk=pk)
+    session = get_object_or_404(
+        CalibrationSession.objects.select_related("ticket__assignee", "scorecard"), pk=pk
+    )
     try:
         review = services.review_start(
-            actor=request.user, ticket=session.ticket, scorecard=session.scorecard, calibration=session
+            actor=request.user,
+            ticket=session.ticket,
+            scorecard=session.scorecard,
+            calibration=session,
         )
     except ValidationError as error:
         for text in error.messages:
@@ -485,4 +516,3 @@ def calibration_close(request: AuthedRequest, pk: int) -> HttpResponse:
         for text in error.messages:
             messages.error(request, text)
     return redirect("quality:calibration-detail", pk)
-
