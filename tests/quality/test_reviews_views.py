@@ -225,7 +225,7 @@ def test_the_sample_page(
     assert "ends before it starts" in bad.content.decode() or "раньше" in bad.content.decode()
 
 
-def test_scorecard_editor(head: User, lead: User) -> None:
+def test_scorecard_editor(head: User, lead: User, django_assert_max_num_queries: Any) -> None:
     client = client_for(head)
     assert client.get(reverse("quality:scorecard-create")).status_code == 200
     assert client_for(lead).get(reverse("quality:scorecard-list")).status_code == 403
@@ -255,11 +255,18 @@ def test_scorecard_editor(head: User, lead: User) -> None:
     scorecard = Scorecard.objects.get()
     assert saved.url == reverse("quality:scorecard-edit", args=[scorecard.pk])
     assert [c.weight for c in services.scorecard_criteria(scorecard)] == [2]
-    assert client.get(reverse("quality:scorecard-list")).status_code == 200
+    with django_assert_max_num_queries(4):
+        assert client.get(reverse("quality:scorecard-list")).status_code == 200
     assert client.get(reverse("quality:scorecard-edit", args=[9999])).status_code == 404
 
 
-def test_calibration_pages(scorecard: Scorecard, lead: User, head: User, operator: User) -> None:
+def test_calibration_pages(
+    scorecard: Scorecard,
+    lead: User,
+    head: User,
+    operator: User,
+    django_assert_max_num_queries: Any,
+) -> None:
     ticket = make_ticket(assignee=operator)
     client = client_for(head)
     assert client_for(operator).get(reverse("quality:calibration-list")).status_code == 403
@@ -296,7 +303,8 @@ def test_calibration_pages(scorecard: Scorecard, lead: User, head: User, operato
     client.post(reverse("quality:calibration-close", args=[session.pk]))
     detail = client.get(reverse("quality:calibration-detail", args=[session.pk])).content.decode()
     assert 'id="spread-table"' in detail
-    assert client.get(reverse("quality:calibration-list")).status_code == 200
+    with django_assert_max_num_queries(5):
+        assert client.get(reverse("quality:calibration-list")).status_code == 200
 
 
 def test_the_ticket_page_offers_a_review_to_reviewers_only(lead: User, operator: User) -> None:

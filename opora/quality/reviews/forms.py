@@ -10,7 +10,7 @@ from typing import Any
 from django import forms
 from django.http import QueryDict
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from opora.accounts.models import Team, User
 from opora.core.access import GRANTS, Perm
@@ -53,6 +53,10 @@ def teams_field() -> forms.ModelChoiceField:  # type: ignore[type-arg]
 class DateInput(forms.DateInput):
     input_type = "date"
 
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        # The browser's date input reads and writes ISO dates, whatever the language.
+        super().__init__(attrs, format="%Y-%m-%d")
+
 
 class ReviewFilterForm(forms.Form):
     operator = operators_field()
@@ -70,7 +74,7 @@ class ReviewFilterForm(forms.Form):
 
 class SampleForm(forms.Form):
     start = forms.DateField(label=gettext_lazy("Resolved from"), widget=DateInput)
-    end = forms.DateField(label=gettext_lazy("to"), widget=DateInput)
+    end = forms.DateField(label=pgettext_lazy("period end", "to"), widget=DateInput)
     team = teams_field()
     operator = operators_field()
     kind = forms.ChoiceField(

@@ -117,7 +117,8 @@ def _scorecard_structure_save(scorecard: Scorecard, categories: Sequence[Categor
             criterion.text = item.text.strip()[:300]
             criterion.help = item.help.strip()
             criterion.kind = item.kind
-            criterion.scale_max = item.scale_max if item.kind == Criterion.Kind.SCALE else 2
+            # A yes/no criterion keeps the default scale, ready if it is switched to a scale.
+            criterion.scale_max = item.scale_max if item.kind == Criterion.Kind.SCALE else 5
             criterion.weight = item.weight
             criterion.is_critical = item.is_critical
             criterion.allows_na = item.allows_na
@@ -307,7 +308,11 @@ def review_start(
 
 
 def _locked_draft(actor: User, review: Review) -> Review:
-    review = Review.objects.select_for_update().select_related("calibration").get(pk=review.pk)
+    review = (
+        Review.objects.select_for_update(of=("self",))
+        .select_related("calibration")
+        .get(pk=review.pk)
+    )
     if review.status != Review.Status.DRAFT:
         raise ValidationError(_("This review is already submitted."))
     if not review_editable_by(review, actor):
