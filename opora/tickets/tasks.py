@@ -12,7 +12,7 @@ from django_tasks import task
 from opora.accounts.models import User
 from opora.tickets.models import Ticket
 
-NOTIFICATION_KINDS = ("escalated", "rule", "assigned", "sla_warning", "sla_breach")
+NOTIFICATION_KINDS = ("escalated", "rule", "assigned", "sla_warning", "sla_breach", "review")
 
 
 def enqueue_staff_notification(*, user: User, ticket: Ticket, kind: str, text: str) -> None:
