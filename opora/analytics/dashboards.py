@@ -31,6 +31,8 @@ from opora.analytics.goals import goals_current
 from opora.analytics.metrics import Filters, Summary
 from opora.analytics.models import KpiGoals
 from opora.core.exports import Column, Table
+from opora.quality.reviews.selectors import EMPTY as IQS_NONE
+from opora.quality.reviews.selectors import iqs_by_operator, iqs_total, iqs_trend
 from opora.sla.services import duration
 from opora.tickets.models import Category, Ticket, TicketType
 
@@ -393,7 +395,17 @@ TEAM_SORTS = {
     "fcr": lambda row: -(row["fcr_rate"] if row["fcr_rate"] is not None else -1),
     "reopen": lambda row: row["reopen_rate"] if row["reopen_rate"] is not None else 1e18,
     "open": lambda row: -(row["open_now"] or 0),
+    "iqs": lambda row: -(row["iqs"] if row["iqs"] is not None else -1),
 }
+
+
+def quality_scope(filters: Filters) -> dict[str, int | None]:
+    """QA reviews are filtered by the operator's team and the operator (one of each at most):
+    a review belongs to a person, not to a ticket type, channel or client."""
+    return {
+        "team_id": filters.team_ids[0] if len(filters.team_ids) == 1 else None,
+        "operator_id": filters.operator_ids[0] if len(filters.operator_ids) == 1 else None,
+    }
 
 
 def team(filters: Filters, *, sort: str = "resolved") -> dict[str, Any]:
@@ -405,9 +417,11 @@ def team(filters: Filters, *, sort: str = "resolved") -> dict[str, Any]:
         .annotate(n=Count("id"))
         .values_list("assignee_id", "n")
     }
+    iqs = iqs_by_operator(start=filters.start, end=filters.end, **quality_scope(filters))
     rows = []
-    for row in metrics.per_operator(filters):
+    for row in metrics.per_operator(filters, include=iqs):
         operator_id = row["operator_id"]
+        scored = iqs.get(operator_id, IQS_NONE)
         rows.append(
             {
                 "operator_id": operator_id,
@@ -423,6 +437,8 @@ def team(filters: Filters, *, sort: str = "resolved") -> dict[str, Any]:
                 "fcr_rate": rounded(row["fcr_rate"]),
                 "reopen_rate": rounded(row["reopen_rate"]),
                 "open_now": open_now.get(operator_id, 0),
+                "iqs": scored.score,
+                "iqs_reviews": scored.reviews,
             }
         )
     rows.sort(key=TEAM_SORTS.get(sort, TEAM_SORTS["resolved"]))
@@ -451,6 +467,7 @@ def team(filters: Filters, *, sort: str = "resolved") -> dict[str, Any]:
             ("csat", _("CSAT")),
             ("fcr", _("FCR")),
             ("reopen", _("Reopened")),
+            ("iqs", _("IQS")),
             ("open", _("Open now")),
         ],
         "online": online,
@@ -486,6 +503,8 @@ def team(filters: Filters, *, sort: str = "resolved") -> dict[str, Any]:
                     Column("csat_count", str(_("CSAT answers")), "int"),
                     Column("fcr_rate", str(_("FCR")), "percent"),
                     Column("reopen_rate", str(_("Reopened")), "percent"),
+                    Column("iqs", str(_("IQS")), "percent"),
+                    Column("iqs_reviews", str(_("QA reviews")), "int"),
                     Column("open_now", str(_("Open now")), "int"),
                 ],
                 rows=export_rows,
@@ -520,6 +539,19 @@ def repeat_quarter_card(filters: Filters, goals: KpiGoals) -> Card:
     )
 
 
+def iqs_card(filters: Filters, goals: KpiGoals) -> Card:
+    scope = quality_scope(filters)
+    previous = filters.previous()
+    return Card(
+        _("QA score (IQS)"),
+        iqs_total(start=filters.start, end=filters.end, **scope).score,
+        iqs_total(start=previous.start, end=previous.end, **scope).score,
+        "percent",
+        True,
+        goals.value("iqs"),
+    )
+
+
 def quality(filters: Filters) -> dict[str, Any]:
     grain = metrics.grain_for(filters)
     starts, totals = metrics.trend(filters, (), grain)
@@ -529,6 +561,9 @@ def quality(filters: Filters) -> dict[str, Any]:
     previous = metrics.summary(filters.previous(), ())
     labels = [period_label(s, grain) for s in starts]
     goals = goals_current()
+    iqs = dict(
+        iqs_trend(start=filters.start, end=filters.end, grain=grain, **quality_scope(filters))
+    )
 
     def series(name: str, fn: Callable[[dict[str, Any]], float | None]) -> dict[str, Any]:
         return {
@@ -540,6 +575,7 @@ def quality(filters: Filters) -> dict[str, Any]:
         "cards": [
             *cards_for(current, previous, QUALITY_CARDS, goals),
             repeat_quarter_card(filters, goals),
+            iqs_card(filters, goals),
         ],
         "charts": {
             "csat": chart(
@@ -557,6 +593,26 @@ def quality(filters: Filters) -> dict[str, Any]:
                 ],
                 target=goals.value("csat"),
                 target_label=_("Goal %(goal)s") % {"goal": formats.number_format(goals.csat, 1)},
+            ),
+            "iqs": chart(
+                "line",
+                _("QA score (IQS)"),
+                labels,
+                [
+                    {
+                        "name": _("IQS"),
+                        "data": [rounded(iqs.get(s, IQS_NONE).score) for s in starts],
+                    },
+                    {
+                        "name": _("Reviews"),
+                        "kind": "bar",
+                        "axis": 1,
+                        "data": [iqs.get(s, IQS_NONE).reviews for s in starts],
+                    },
+                ],
+                unit="%",
+                target=goals.value("iqs"),
+                target_label=_("Goal %(goal)s%%") % {"goal": formats.number_format(goals.iqs, 0)},
             ),
             "rates": chart(
                 "line",

@@ -389,13 +389,21 @@ def total(many: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     return result
 
 
-def per_operator(filters: Filters) -> list[dict[str, Any]]:
-    """The team table: each operator's handled tickets, replies, times, SLA and CSAT (§ 10)."""
-    rows = []
-    for sums in daily_sums(filters, ("operator_id",)):
-        values = Summary(sums=sums, durations={m: {"median": None, "p90": None} for m in DURATIONS})
-        rows.append({"operator_id": sums["operator_id"], **values.values()})
-    return rows
+def per_operator(filters: Filters, *, include: Iterable[int] = ()) -> list[dict[str, Any]]:
+    """The team table: each operator's handled tickets, replies, times, SLA and CSAT (§ 10);
+    `include` lists people to show even with no tickets in the period (e.g. reviewed ones)."""
+    no_durations: dict[str, dict[str, float | None]] = {
+        m: {"median": None, "p90": None} for m in DURATIONS
+    }
+    listed = daily_sums(filters, ("operator_id",))
+    seen = {sums["operator_id"] for sums in listed}
+    listed += [
+        {"operator_id": pk, **dict.fromkeys(DAILY_MEASURES, 0)} for pk in include if pk not in seen
+    ]
+    return [
+        {"operator_id": sums["operator_id"], **Summary(sums, no_durations).values()}
+        for sums in listed
+    ]
 
 
 # --- Live: the backlog now (not a rollup: the active slice of the tickets) ---------------
