@@ -539,9 +539,9 @@ def repeat_quarter_card(filters: Filters, goals: KpiGoals) -> Card:
     )
 
 
-def iqs_card(filters: Filters, goals: KpiGoals) -> Card:
+def iqs_card(filters: Filters, goals: KpiGoals, previous: Filters | None = None) -> Card:
     scope = quality_scope(filters)
-    previous = filters.previous()
+    previous = previous or filters.previous()
     return Card(
         _("QA score (IQS)"),
         iqs_total(start=filters.start, end=filters.end, **scope).score,

@@ -114,9 +114,12 @@ def monthly(start: dt.date) -> dict[str, Any]:
         % {"month": formats.date_format(filters.start, "F Y")},
         "filters": filters,
         "previous": previous,
-        "lines": dashboards.cards_for(
-            metrics.summary(filters), metrics.summary(previous), KPI_LINES, goals
-        ),
+        "lines": [
+            *dashboards.cards_for(
+                metrics.summary(filters), metrics.summary(previous), KPI_LINES, goals
+            ),
+            dashboards.iqs_card(filters, goals, previous),
+        ],
         "sla_rows": dashboards.sla_by_type(filters, goals),
         "trend": trend,
         "reasons": reasons["rows"],
@@ -139,7 +142,8 @@ def weekly(start: dt.date) -> dict[str, Any]:
         "filters": filters,
         "previous": filters.previous(),
         "lines": dashboards.cards_for(current, previous, dashboards.TRAFFIC_CARDS, goals)
-        + dashboards.cards_for(current, previous, dashboards.QUALITY_CARDS, goals),
+        + dashboards.cards_for(current, previous, dashboards.QUALITY_CARDS, goals)
+        + [dashboards.iqs_card(filters, goals)],
         "team": dashboards.team(filters)["rows"],
         "backlog": metrics.backlog(filters),
         "sla_rows": dashboards.sla_by_type(filters, goals),
