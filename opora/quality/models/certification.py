@@ -144,6 +144,8 @@ class Assignment(models.Model):
         FAILED = "failed", _("Failed")
         OVERDUE = "overdue", _("Overdue")
 
+    OPEN = OPEN_STATUSES
+
     test = models.ForeignKey(
         CertificationTest,
         verbose_name=_("test"),
