@@ -127,8 +127,15 @@ def article_links(article_ids: Iterable[int]) -> dict[int, ArticleLink]:
 def published_articles_search(query: str, *, limit: int = 20) -> list[ArticleLink]:
     """Published articles whose title (in any language) contains `query`."""
     articles = Article.objects.filter(status=Article.Status.PUBLISHED)
-    if query.strip():
-        articles = articles.filter(translations__title__icontains=query.strip()).distinct()
+    query = query.strip()
+    if query:
+        # SQLite folds only ASCII case, so Cyrillic is also tried as typed, lower,
+        # upper and capitalised: «эскалац» finds «Эскалация» on both databases.
+        variants = {query, query.lower(), query.upper(), query.capitalize()}
+        condition = Q()
+        for variant in variants:
+            condition |= Q(translations__title__icontains=variant)
+        articles = articles.filter(condition).distinct()
     return _links(articles.order_by("number")[:limit])
 
 
