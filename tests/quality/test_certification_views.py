@@ -220,7 +220,7 @@ def test_the_matrix_costs_the_same_for_more_operators(
 ) -> None:
     from tests.factories import UserFactory
 
-    for n in range(6):
+    for _ in range(6):
         make_assignment(test_, UserFactory(team=first_line), lead)
     with django_assert_max_num_queries(8):
         assert lead_client.get(reverse("quality:certification-matrix")).status_code == 200
