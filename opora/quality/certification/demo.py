@@ -173,7 +173,7 @@ def _draft(
             QuestionDraft(
                 text=text,
                 kind=kind,
-                article_id=(topics[topic] or [None])[0],
+                article_id=topics[topic][0] if topics[topic] else None,
                 choices=tuple(ChoiceDraft(answer, correct) for answer, correct in choices),
             )
             for text, kind, topic, choices in questions

@@ -155,8 +155,13 @@ def rows_to_drafts(rows: list[QuestionRow]) -> tuple[list[QuestionDraft], list[s
     return drafts, errors
 
 
+class PeopleField(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj} · {obj.team}" if obj.team else str(obj)
+
+
 class AssignForm(forms.Form):
-    operators = forms.ModelMultipleChoiceField(
+    operators = PeopleField(
         label=gettext_lazy("Operators"),
         queryset=User.objects.none(),
         required=False,
