@@ -298,6 +298,7 @@ def _finish(
     assignment: Assignment,
     answers: Mapping[int, Iterable[int]],
     now: dt.datetime,
+    actor: User,
 ) -> None:
     """Score and close `attempt`, then move the assignment (both rows locked by the caller)."""
     result = scoring.score_paper(attempt_paper(attempt), answers, assignment.test.pass_mark)
@@ -314,7 +315,7 @@ def _finish(
         assignment.status = Assignment.Status.FAILED
     assignment.save(update_fields=["status", "passed_at"])
     audit_record(
-        actor=None,
+        actor=actor,
         action="certification.attempt_finish",
         target=attempt,
         changes={"score": str(attempt.score), "passed": attempt.passed, "late": attempt.late},
@@ -346,7 +347,7 @@ def attempt_start(
     if current is not None:
         if not scoring.is_late(current.due_at, now):
             return current
-        _finish(current, assignment, {}, now)
+        _finish(current, assignment, {}, now, actor)
     state = assignment.state(timezone.localdate(now))
     if state == Assignment.Status.PASSED:
         raise ValidationError(_("You have already passed this test."))
@@ -402,7 +403,7 @@ def attempt_submit(
             raise ValidationError(_("An answer does not belong to its question."))
         if question.kind == scoring.SINGLE and len(set(chosen)) > 1:
             raise ValidationError(_("A single-choice question takes one answer."))
-    _finish(attempt, assignment, answers, now)
+    _finish(attempt, assignment, answers, now, actor)
     return attempt
 
 

@@ -141,7 +141,7 @@ class Assignment(models.Model):
     class Status(models.TextChoices):
         ASSIGNED = "assigned", _("Assigned")
         PASSED = "passed", _("Passed")
-        FAILED = "failed", _("Failed")
+        FAILED = "failed", _("Not passed")
         OVERDUE = "overdue", _("Overdue")
 
     OPEN = OPEN_STATUSES
