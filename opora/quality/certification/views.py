@@ -80,7 +80,30 @@ def _int_list(values: list[str]) -> list[int]:
     return [int(v) for v in values if v.isdigit()]
 
 
+def _save(
+    request: AuthedRequest,
+    test: CertificationTest | None,
+    form: TestSettingsForm,
+    rows: list[QuestionRow],
+    article_ids: list[int],
+) -> tuple[CertificationTest | None, list[str]]:
+    """The saved test, or None and what is wrong (the shape first, then the rules)."""
+    drafts, errors = rows_to_drafts(rows)
+    if not form.is_valid() or errors:
+        return None, errors
+    draft = services.TestDraft(
+        **form.cleaned_data, article_ids=tuple(article_ids), questions=tuple(drafts)
+    )
+    try:
+        if test is None:
+            return services.test_create(actor=request.user, draft=draft, request=request), []
+        return services.test_update(actor=request.user, test=test, draft=draft, request=request), []
+    except ValidationError as error:
+        return None, list(error.messages)
+
+
 def _editor(request: AuthedRequest, test: CertificationTest | None) -> HttpResponse:
+    """The editor posts itself: «save» saves, any other action adds or removes a row."""
     errors: list[str] = []
     if request.method == "POST":
         form = TestSettingsForm(request.POST)
@@ -88,25 +111,10 @@ def _editor(request: AuthedRequest, test: CertificationTest | None) -> HttpRespo
         article_ids = _int_list(request.POST.getlist("articles"))
         action = request.POST.get("action", "save")
         if action == "save":
-            drafts, errors = rows_to_drafts(rows)
-            if form.is_valid() and not errors:
-                draft = services.TestDraft(
-                    **form.cleaned_data, article_ids=tuple(article_ids), questions=tuple(drafts)
-                )
-                try:
-                    if test is None:
-                        test = services.test_create(
-                            actor=request.user, draft=draft, request=request
-                        )
-                    else:
-                        services.test_update(
-                            actor=request.user, test=test, draft=draft, request=request
-                        )
-                except ValidationError as error:
-                    errors = list(error.messages)
-                else:
-                    messages.success(request, _("The test is saved."))
-                    return redirect("quality:certification-test-results", test.pk)
+            saved, errors = _save(request, test, form, rows, article_ids)
+            if saved is not None:
+                messages.success(request, _("The test is saved."))
+                return redirect("quality:certification-test-results", saved.pk)
         else:
             rows = rows_apply(rows, action)
     else:
@@ -115,12 +123,12 @@ def _editor(request: AuthedRequest, test: CertificationTest | None) -> HttpRespo
         )
         rows = rows_from_test(test) if test else [QuestionRow()]
         article_ids = list(test.articles.values_list("pk", flat=True)) if test else []
-    query = request.POST.get("article_query", "") if request.method == "POST" else ""
+    query = request.POST.get("article_query", "").strip() if request.method == "POST" else ""
     material = sorted(selectors.article_links(article_ids).values(), key=lambda a: a.title)
     chosen = {a.id for a in material}
     found = (
         [a for a in selectors.published_articles_search(query) if a.id not in chosen]
-        if query.strip()
+        if query
         else []
     )
     ctx = {
