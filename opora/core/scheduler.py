@@ -72,6 +72,11 @@ PERIODIC_JOBS = [
         "opora.tickets.tasks.auto_close_resolved",
         dt.timedelta(minutes=15),
     ),
+    PeriodicJob(
+        "quality.certification_overdue",
+        "opora.quality.certification.tasks.assignments_overdue",
+        dt.timedelta(hours=24),
+    ),
 ]
 
 

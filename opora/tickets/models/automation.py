@@ -24,6 +24,17 @@ class Macro(models.Model):
         related_name="macros",
     )
     is_shared = models.BooleanField(_("shared with everyone"), default=False)
+    # A knowledge-base script: its published text replaces `body`, so the wording
+    # is kept in one place and reviewed like any article.
+    script = models.ForeignKey(
+        "knowledge.Article",
+        verbose_name=_("script from the knowledge base"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        limit_choices_to={"kind": "script"},
+        related_name="macros",
+    )
     set_status = models.CharField(_("set status"), max_length=10, blank=True)
     set_priority = models.CharField(_("set priority"), max_length=10, blank=True)
     add_tags = models.CharField(
