@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from typing import Any
 
 import pytest
@@ -398,3 +399,37 @@ def test_results_for_leads_and_account_managers_not_operators(
     assert "Север" in html
     assert client.get("/quality/nps/results/").status_code == 200
     assert operator_client.get("/quality/nps/results/").status_code == 403
+
+
+# --- Demo ---------------------------------------------------------------------------------
+
+
+def test_the_demo_has_a_quarterly_survey_follow_ups_and_a_csat_link(client: Client) -> None:
+    from django.core.management import call_command
+
+    from opora.quality.surveys.demo import SURVEY_NAME, demo_csat_link, seed_surveys
+
+    call_command("seed_demo", "--history=400", stdout=io.StringIO())
+    counts = (NpsResponse.objects.count(), FollowUp.objects.count(), NpsInvitation.objects.count())
+    seed_surveys()
+
+    assert (
+        NpsResponse.objects.count(),
+        FollowUp.objects.count(),
+        NpsInvitation.objects.count(),
+    ) == counts
+    nps = NpsSurvey.objects.get(name=SURVEY_NAME)
+    assert nps.every_months == 3 and nps.runs == 2
+    assert 40 <= counts[0] <= 60
+    today = timezone.localdate()
+    value = nps_summary(start=today - dt.timedelta(days=200), end=today)
+    assert value.score is not None and 40 <= value.score <= 60
+    nps_follow_ups = FollowUp.objects.filter(kind="nps")
+    assert nps_follow_ups.filter(status="open", assignee__role=User.Role.LEAD).count() >= 2
+    assert nps_follow_ups.filter(status="done").count() == 1
+    assert FollowUp.objects.filter(kind="csat").exists()
+    link = demo_csat_link()
+    assert link == demo_csat_link()
+    page = client.get(link)
+    assert page.status_code == 200
+    assert link + "5/" in page.content.decode()
