@@ -332,7 +332,9 @@ def test_heads_create_a_survey_on_the_editor(head_client: Client) -> None:
     assert saved.every_months == 3
     assert saved.next_run_at == dt.datetime(2026, 12, 1, 10, tzinfo=company_zone())
     assert head_client.get("/quality/surveys/").status_code == 200
-    assert head_client.get(f"/quality/surveys/{saved.pk}/").status_code == 200
+    editor = head_client.get(f"/quality/surveys/{saved.pk}/")
+    assert editor.status_code == 200
+    assert 'value="2026-12-01"' in editor.content.decode(), "the date field shows the next run"
 
 
 def test_the_editor_refuses_an_empty_question_and_zero_months(head_client: Client) -> None:

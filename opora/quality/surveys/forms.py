@@ -14,6 +14,10 @@ from opora.quality.models import FollowUp, NpsSurvey
 from opora.quality.surveys.services import COMMENT_MAX
 
 
+# A browser's date field takes ISO dates only, whatever the page's language.
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
 class CommentForm(forms.Form):
     comment = forms.CharField(
         label=_("Anything to add? (optional)"),
@@ -70,7 +74,7 @@ class NpsSurveyForm(forms.Form):
     next_run_on = forms.DateField(
         label=_("Next run"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DATE,
         help_text=_("Empty: as soon as the survey is saved active."),
     )
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
@@ -95,12 +99,8 @@ class NpsSurveyForm(forms.Form):
 class PeriodForm(forms.Form):
     """The results' period: the last twelve months by default, both days included."""
 
-    start = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    end = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    start = forms.DateField(label=_("From"), required=False, widget=DATE)
+    end = forms.DateField(label=_("To"), required=False, widget=DATE)
 
     def period(self) -> tuple[dt.date, dt.date]:
         today = company_today()

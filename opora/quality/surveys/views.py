@@ -347,7 +347,7 @@ def nps_results(request: AuthedRequest) -> HttpResponse:
         "accounts": accounts,
         "trend": trend,
         "chart": {
-            "kind": "line",
+            "kind": "bar",
             "title": _("NPS by month"),
             "labels": [day.strftime("%m.%Y") for day, _value in trend],
             "series": [{"name": _("NPS"), "data": [value.score for _day, value in trend]}],
