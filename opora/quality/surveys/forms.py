@@ -13,7 +13,6 @@ from opora.clients.models import ClientAccount
 from opora.quality.models import FollowUp, NpsSurvey
 from opora.quality.surveys.services import COMMENT_MAX
 
-
 # A browser's date field takes ISO dates only, whatever the page's language.
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
