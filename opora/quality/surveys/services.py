@@ -187,7 +187,7 @@ def csat_request_send(*, request_id: int) -> str:
     from opora.channels.telegram.outbound import chat_queue, telegram_chat
 
     request = (
-        CsatRequest.objects.select_for_update()
+        CsatRequest.objects.select_for_update(of=("self",))
         .select_related("ticket__requester", "contact")
         .filter(pk=request_id)
         .first()
