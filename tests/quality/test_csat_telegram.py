@@ -118,10 +118,13 @@ def test_pressing_a_button_records_the_score_once_and_thanks_the_client(
 def test_a_button_that_is_not_ours_is_answered_and_ignored(
     resolved: Ticket, bot: TelegramBot, telegram: BotApiStandin
 ) -> None:
+    token = CsatRequest.objects.get(ticket=resolved).token
     telegram.press(PAVEL, "csat:forged-token:5", message_id=1)
     telegram.press(PAVEL, "something-else", message_id=1)
+    # Someone the question was forwarded to presses a real button.
+    telegram.press(2002, f"csat:{token}:1", chat_id=PAVEL)
 
-    assert poll(bot) == {"ignored": 2}
+    assert poll(bot) == {"ignored": 3}
 
     assert not CsatResponse.objects.exists()
-    assert len(telegram.answered) == 2, "every press stops its spinner"
+    assert len(telegram.answered) == 3, "every press stops its spinner"

@@ -309,6 +309,10 @@ def csat_telegram_press(*, data: str, user_id: int | None) -> ButtonPress | None
     except SurveyLinkInvalid:
         return None
     language = request.contact.language if request.contact else settings.LANGUAGE_CODE
+    owner = request.contact.telegram_user_id if request.contact else None
+    if owner is not None and user_id != owner:
+        # A forwarded question: only the client who was asked may answer it.
+        return None
     with translation.override(language):
         try:
             with transaction.atomic():
