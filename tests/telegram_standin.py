@@ -60,6 +60,8 @@ class BotApiStandin:
         # Print what the bot sends (the demo's terminal stands for the client's phone).
         self.echo = echo
         self.sent: list[dict[str, Any]] = []
+        # answerCallbackQuery calls: {"id", "text"}.
+        self.answered: list[dict[str, Any]] = []
         # Every call that reached a method, in order: (method, params).
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self._updates: deque[dict[str, Any]] = deque()
@@ -67,6 +69,7 @@ class BotApiStandin:
         self._faults: dict[str, _Fault] = {}
         self._next_update_id = 500_000_001
         self._next_message_id = 1
+        self._next_callback_id = 9_000_000
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
         self._server.daemon_threads = True
@@ -166,6 +169,58 @@ class BotApiStandin:
         if text:
             message["caption" if photo is not None or document is not None else "text"] = text
         return self.push_update({"message": message})
+
+    def press(
+        self,
+        user_id: int,
+        data: str,
+        *,
+        message_id: int | None = None,
+        first_name: str = "Иван",
+        chat_id: int | None = None,
+    ) -> int:
+        """Queue a press of an inline button (a callback_query); returns its update_id.
+
+        `message_id` is the message the keyboard hangs under: by default the
+        latest one sent to the chat with a keyboard holding `data`.
+        """
+        chat = chat_id or user_id
+        if message_id is None:
+            with self._lock:
+                for sent in reversed(self.sent):
+                    buttons = (sent.get("reply_markup") or {}).get("inline_keyboard", [])
+                    pressed = [b for row in buttons for b in row if b.get("callback_data") == data]
+                    if sent["chat_id"] == chat and pressed:
+                        message_id = sent["message_id"]
+                        break
+        sender = {"id": user_id, "is_bot": False, "first_name": first_name, "language_code": "ru"}
+        with self._lock:
+            self._next_callback_id += 1
+            callback_id = str(self._next_callback_id)
+        return self.push_update(
+            {
+                "callback_query": {
+                    "id": callback_id,
+                    "from": sender,
+                    "message": {
+                        "message_id": message_id,
+                        "chat": {"id": chat, "type": "private", "first_name": first_name},
+                        "date": int(time.time()),
+                    },
+                    "chat_instance": str(chat),
+                    "data": data,
+                }
+            }
+        )
+
+    def keyboard(self, chat_id: int) -> list[dict[str, Any]]:
+        """The buttons of the latest message with a keyboard sent to the chat."""
+        with self._lock:
+            for sent in reversed(self.sent):
+                markup = sent.get("reply_markup")
+                if sent["chat_id"] == chat_id and markup:
+                    return [b for row in markup.get("inline_keyboard", []) for b in row]
+        return []
 
     def fail_next(
         self,
@@ -272,7 +327,32 @@ class BotApiStandin:
             return 400, _error(400, "Bad Request: message text is empty")
         if len(text.encode("utf-16-le")) // 2 > MAX_TEXT:
             return 400, _error(400, "Bad Request: message is too long")
+        markup = params.get("reply_markup")
+        if isinstance(markup, str):  # form-encoded calls carry it as JSON text
+            markup = json.loads(markup)
+        if markup is not None:
+            buttons = [b for row in markup.get("inline_keyboard", []) for b in row]
+            if any(len(str(b.get("callback_data", "")).encode()) > 64 for b in buttons):
+                return 400, _error(400, "Bad Request: BUTTON_DATA_INVALID")
+            return self._record("sendMessage", params, text=text, reply_markup=markup)
         return self._record("sendMessage", params, text=text)
+
+    def _api_editMessageText(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:  # noqa: N802
+        text = str(params.get("text") or "")
+        if not text.strip() or not params.get("message_id"):
+            return 400, _error(400, "Bad Request: message to edit not found")
+        return self._record(
+            "editMessageText", params, text=text, edited_message_id=int(params["message_id"])
+        )
+
+    def _api_answerCallbackQuery(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:  # noqa: N802
+        if not params.get("callback_query_id"):
+            return 400, _error(400, "Bad Request: query is too old or query ID is invalid")
+        with self._lock:
+            self.answered.append(
+                {"id": str(params["callback_query_id"]), "text": str(params.get("text") or "")}
+            )
+        return 200, _ok(True)
 
     def _api_sendDocument(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:  # noqa: N802
         document = params.get("document")
@@ -302,13 +382,15 @@ class BotApiStandin:
         chat_id = str(params.get("chat_id"))
         chat: int | str = int(chat_id) if chat_id.lstrip("-").isdigit() else chat_id
         with self._lock:
-            self.sent.append({"method": method, "chat_id": chat, **what})
-        if self.echo:
-            shown = what.get("text") or f"[{what.get('filename')}] {what.get('caption', '')}"
-            print(f"→ chat {chat}: {shown}", flush=True)  # noqa: T201 -- the demo's output
-        with self._lock:
             message_id = self._next_message_id
             self._next_message_id += 1
+            self.sent.append({"method": method, "chat_id": chat, "message_id": message_id, **what})
+        if self.echo:
+            shown = what.get("text") or f"[{what.get('filename')}] {what.get('caption', '')}"
+            if what.get("reply_markup"):
+                buttons = [b for row in what["reply_markup"]["inline_keyboard"] for b in row]
+                shown += "  " + " ".join(f"[{b['text']}]" for b in buttons)
+            print(f"→ chat {chat}: {shown}", flush=True)  # noqa: T201 -- the demo's output
         return 200, _ok({"message_id": message_id, "chat": {"id": chat}, "date": int(time.time())})
 
 

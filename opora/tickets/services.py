@@ -80,6 +80,13 @@ def analytics_stale(*ticket_ids: int) -> None:
     tickets_stale(ticket_ids)
 
 
+def csat_ask(ticket: Ticket) -> None:
+    """A ticket became resolved: the client is asked for CSAT once, in the change's transaction."""
+    from opora.quality.surveys.services import csat_request_on_resolve
+
+    csat_request_on_resolve(ticket=ticket)
+
+
 # --- Arrival -----------------------------------------------------------------
 
 
@@ -394,6 +401,8 @@ def ticket_apply_changes(
         moved = {k: v for k, v in sla_traits.items() if getattr(ticket, k) != v}
         if moved:
             sla.sla_ticket_changed(ticket=ticket, old=moved)
+        if new_status == Ticket.Status.RESOLVED and old_status != new_status:
+            csat_ask(ticket)
         _emit("ticket.updated", ticket, changes=sorted(changes))
     return changed
 

@@ -11,8 +11,10 @@ server-wide one.
 from __future__ import annotations
 
 import smtplib
+from collections.abc import Mapping
 from email.headerregistry import Address
 from email.utils import make_msgid
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -65,8 +67,22 @@ def signature_of(mailbox: Mailbox | None) -> str:
     return mailbox.signature.strip() or mailbox.name
 
 
-def email_queue(*, ticket: Ticket, message: Message | None, template: str) -> Delivery | None:
-    """Compose an email to the ticket's requester (and CC) and put it in the outbox."""
+def email_queue(
+    *,
+    ticket: Ticket,
+    message: Message | None,
+    template: str,
+    template_dir: str = "channels/email",
+    extra: Mapping[str, Any] | None = None,
+    language: str | None = None,
+    auto_submitted: str = "",
+) -> Delivery | None:
+    """Compose an email to the ticket's requester (and CC) and put it in the outbox.
+
+    Other apps send their own letters on a ticket's thread (a CSAT question) with
+    their templates (`template_dir`), context (`extra`), the contact's language
+    and an `Auto-Submitted` value so the client's vacation replies stay away.
+    """
     requester = ticket.requester
     if requester is None or not requester.email:
         return None
@@ -82,22 +98,25 @@ def email_queue(*, ticket: Ticket, message: Message | None, template: str) -> De
         headers["References"] = " ".join(f"<{i}>" for i in thread[-MAX_REFERENCES:])
     if template == "acknowledgement":
         headers["Auto-Submitted"] = "auto-replied"
+    elif auto_submitted:
+        headers["Auto-Submitted"] = auto_submitted
     if mailbox is not None:
         sender = str(Address(display_name=mailbox.name, addr_spec=mailbox.address))
         headers["Reply-To"] = reply_address(mailbox.address, ticket)
     else:
         sender = settings.DEFAULT_FROM_EMAIL
-    language = mailbox.language if mailbox else settings.LANGUAGE_CODE
+    language = language or (mailbox.language if mailbox else settings.LANGUAGE_CODE)
     ctx = {
         "ticket": ticket,
         "message": message,
         "is_reply": bool(answered),
         "signature": signature_of(mailbox),
+        **(extra or {}),
     }
     with translation.override(language):
-        subject = render_to_string(f"channels/email/{template}_subject.txt", ctx).strip()
-        text = render_to_string(f"channels/email/{template}.txt", ctx)
-        html = render_to_string(f"channels/email/{template}.html", ctx)
+        subject = render_to_string(f"{template_dir}/{template}_subject.txt", ctx).strip()
+        text = render_to_string(f"{template_dir}/{template}.txt", ctx)
+        html = render_to_string(f"{template_dir}/{template}.html", ctx)
     cc = sorted({c.email.lower() for c in ticket.cc.all() if c.email} - {requester.email.lower()})
     attachments = list(message.attachments.values_list("pk", flat=True)) if message else []
     return delivery_queue(

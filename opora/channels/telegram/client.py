@@ -92,6 +92,22 @@ class BotApi:
             params["reply_markup"] = reply_markup
         return self._dict(self.call("sendMessage", params))
 
+    def edit_message_text(
+        self, chat_id: int | str, message_id: int, text: str
+    ) -> dict[str, Any] | bool:
+        """Replace a message's text; its inline keyboard goes with it."""
+        result = self.call(
+            "editMessageText", {"chat_id": chat_id, "message_id": message_id, "text": text}
+        )
+        return result if isinstance(result, dict | bool) else self._dict(result)
+
+    def answer_callback_query(self, callback_query_id: str, text: str = "") -> bool:
+        """Stop the pressed button's spinner, with a short notice on the client's screen."""
+        params: dict[str, Any] = {"callback_query_id": callback_query_id}
+        if text:
+            params["text"] = text
+        return bool(self.call("answerCallbackQuery", params))
+
     def send_document(
         self, chat_id: int | str, filename: str, data: bytes, caption: str = ""
     ) -> dict[str, Any]:

@@ -76,6 +76,12 @@ class Incoming:
     withheld: list[str] = field(default_factory=list)
     # A file could not be downloaded: the update waits in quarantine.
     error: str = ""
+    # A button under one of the bot's messages was pressed (a callback_query).
+    callback_id: str = ""
+    callback_data: str = ""
+    callback_message_id: int | None = None
+    # The notice answerCallbackQuery shows the person, decided by the import.
+    callback_answer: str = ""
 
 
 @dataclass
@@ -170,9 +176,12 @@ def _download(api: BotApi, incoming: Incoming, file_id: str, name: str, size: in
 def update_read(update: dict[str, Any], api: BotApi) -> Incoming:
     """Classify the update and download its file; call inside `translation.override`."""
     incoming = Incoming()
+    callback = update.get("callback_query")
+    if isinstance(callback, dict):
+        return _callback_read(callback)
     message = update.get("message")
     if not isinstance(message, dict):
-        # Edits, channel posts, button presses, membership changes: nothing to answer.
+        # Edits, channel posts, membership changes: nothing to answer.
         incoming.ignored = True
         return incoming
     chat = message.get("chat") or {}
@@ -200,6 +209,23 @@ def update_read(update: dict[str, Any], api: BotApi) -> Incoming:
         except TelegramError as error:
             incoming.error = f"«{name}»: {error}"[:2000]
             break
+    return incoming
+
+
+def _callback_read(callback: dict[str, Any]) -> Incoming:
+    """A pressed inline button: who pressed, under which message, with what data."""
+    sender = callback.get("from") or {}
+    message = callback.get("message") or {}
+    chat = message.get("chat") or {}
+    incoming = Incoming(
+        chat_id=chat.get("id"),
+        user_id=sender.get("id"),
+        sender=sender,
+        callback_id=str(callback.get("id") or ""),
+        callback_data=str(callback.get("data") or "")[:64],
+        callback_message_id=message.get("message_id"),
+    )
+    incoming.ignored = not incoming.callback_id or bool(sender.get("is_bot"))
     return incoming
 
 
@@ -310,12 +336,44 @@ def _process(bot: TelegramBot, row: TelegramUpdate, incoming: Incoming) -> None:
         return
     try:
         with transaction.atomic():
-            _import(bot, row, incoming)
+            if incoming.callback_id:
+                _press(bot, row, incoming)
+            else:
+                _import(bot, row, incoming)
     except Exception as error:
         # Anything at all: the update waits in quarantine and the bot moves on.
         logger.exception("importing Telegram update %s of bot %s failed", row.update_id, bot.pk)
         row.status, row.error = TelegramUpdate.Status.QUARANTINED, _error_text(error)
         row.ticket_id, row.message = None, None
+
+
+def _press(bot: TelegramBot, row: TelegramUpdate, incoming: Incoming) -> None:
+    """A button press: a CSAT score (the only buttons the bot sends), recorded once."""
+    from opora.quality.surveys.services import csat_telegram_press
+
+    pressed = csat_telegram_press(data=incoming.callback_data, user_id=incoming.user_id)
+    if pressed is None:
+        row.status = TelegramUpdate.Status.IGNORED
+        return
+    row.status, row.ticket_id = TelegramUpdate.Status.IMPORTED, pressed.ticket.pk
+    incoming.callback_answer = pressed.notice
+    if pressed.confirm and incoming.chat_id is not None and incoming.callback_message_id:
+        # The question becomes the thanks: its buttons go, so it is not pressed again.
+        chat_queue(
+            bot=bot,
+            chat_id=incoming.chat_id,
+            ticket=pressed.ticket,
+            text=pressed.confirm,
+            edit_message_id=int(incoming.callback_message_id),
+        )
+
+
+def _answer_button(api: BotApi, incoming: Incoming) -> None:
+    """Stop the button's spinner; a failure costs the person only the notice."""
+    try:
+        api.answer_callback_query(incoming.callback_id, incoming.callback_answer)
+    except TelegramError as error:
+        logger.warning("answerCallbackQuery failed: %s", error)
 
 
 def _error_text(error: BaseException) -> str:
@@ -353,8 +411,9 @@ def update_ingest(
     if existing is not None:
         _advance(bot, update_id)
         return existing
+    api = api or bot_api(bot)
     with translation.override(bot.language):
-        incoming = _read_safely(update, api or bot_api(bot))
+        incoming = _read_safely(update, api)
         with transaction.atomic():
             existing = TelegramUpdate.objects.filter(bot=bot, update_id=update_id).first()
             if existing is not None:
@@ -365,6 +424,8 @@ def update_ingest(
             _process(bot, row, incoming)
             row.save()
             _advance(bot, update_id)
+    if incoming.callback_id and not incoming.ignored:
+        _answer_button(api, incoming)
     return row
 
 

@@ -10,6 +10,7 @@ retry after a failure halfway does not send the first parts twice.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.db.models import Q
 
@@ -67,15 +68,27 @@ def chat_queue(
     ticket: Ticket | None = None,
     message: Message | None = None,
     attachments: Iterable[int] = (),
+    reply_markup: dict[str, Any] | None = None,
+    edit_message_id: int | None = None,
 ) -> Delivery:
-    """Put a text (and attachments by id) for one chat in the outbox; call inside a transaction."""
+    """Put a text (and attachments by id) for one chat in the outbox; call inside a transaction.
+
+    `reply_markup` (an inline keyboard) goes with the text's last part;
+    `edit_message_id` replaces that message's text (and drops its keyboard)
+    instead of sending a new one.
+    """
+    payload: dict[str, Any] = {"text": text, "attachments": list(attachments)}
+    if reply_markup is not None:
+        payload["reply_markup"] = reply_markup
+    if edit_message_id is not None:
+        payload["edit_message_id"] = edit_message_id
     return delivery_queue(
         channel=Delivery.Channel.TELEGRAM,
         bot=bot,
         ticket=ticket,
         message=message,
         recipient=str(chat_id),
-        payload={"text": text, "attachments": list(attachments)},
+        payload=payload,
     )
 
 
@@ -141,14 +154,19 @@ def telegram_send(delivery: Delivery) -> None:
     ids = [int(pk) for pk in payload.get("attachments", [])]
     files = {a.pk: a for a in Attachment.objects.filter(pk__in=ids)}
     # Each step is one Bot API call; the ones already made are skipped on a retry.
-    steps: list[Attachment | str | None] = [*text_parts(str(payload.get("text", "")))]
+    texts = text_parts(str(payload.get("text", "")))
+    steps: list[Attachment | str | None] = [*texts]
     steps += [files.get(pk) for pk in ids]
+    edit = payload.get("edit_message_id")
     try:
         for step, item in enumerate(steps):
             if step < done:
                 continue
-            if isinstance(item, str):
-                api.send_message(delivery.recipient, item)
+            if isinstance(item, str) and edit is not None:
+                api.edit_message_text(delivery.recipient, int(edit), item)
+            elif isinstance(item, str):
+                markup = payload.get("reply_markup") if step == len(texts) - 1 else None
+                api.send_message(delivery.recipient, item, reply_markup=markup)
             elif item is not None:  # None: the attachment was deleted since
                 with item.file.open("rb") as stored:
                     api.send_document(delivery.recipient, item.name, stored.read())
