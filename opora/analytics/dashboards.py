@@ -33,6 +33,7 @@ from opora.analytics.models import KpiGoals
 from opora.core.exports import Column, Table
 from opora.quality.reviews.selectors import EMPTY as IQS_NONE
 from opora.quality.reviews.selectors import iqs_by_operator, iqs_total, iqs_trend
+from opora.quality.surveys.selectors import NpsValue, nps_summary, nps_trend
 from opora.sla.services import duration
 from opora.tickets.models import Category, Ticket, TicketType
 
@@ -552,6 +553,20 @@ def iqs_card(filters: Filters, goals: KpiGoals, previous: Filters | None = None)
     )
 
 
+def nps_card(filters: Filters, goals: KpiGoals, previous: Filters | None = None) -> Card:
+    """NPS follows the period and a client filter: it is a client's answer, not a ticket's."""
+    account_id = filters.client_ids[0] if len(filters.client_ids) == 1 else None
+    previous = previous or filters.previous()
+    return Card(
+        _("NPS"),
+        nps_summary(start=filters.start, end=filters.end, account_id=account_id).score,
+        nps_summary(start=previous.start, end=previous.end, account_id=account_id).score,
+        "number",
+        True,
+        goals.value("nps"),
+    )
+
+
 def quality(filters: Filters) -> dict[str, Any]:
     grain = metrics.grain_for(filters)
     starts, totals = metrics.trend(filters, (), grain)
@@ -561,6 +576,9 @@ def quality(filters: Filters) -> dict[str, Any]:
     previous = metrics.summary(filters.previous(), ())
     labels = [period_label(s, grain) for s in starts]
     goals = goals_current()
+    account_id = filters.client_ids[0] if len(filters.client_ids) == 1 else None
+    nps = dict(nps_trend(start=filters.start, end=filters.end, grain=grain, account_id=account_id))
+    no_nps = NpsValue(score=None, responses=0, promoters=0, passives=0, detractors=0)
     iqs = dict(
         iqs_trend(start=filters.start, end=filters.end, grain=grain, **quality_scope(filters))
     )
@@ -576,6 +594,7 @@ def quality(filters: Filters) -> dict[str, Any]:
             *cards_for(current, previous, QUALITY_CARDS, goals),
             repeat_quarter_card(filters, goals),
             iqs_card(filters, goals),
+            nps_card(filters, goals),
         ],
         "charts": {
             "csat": chart(
@@ -613,6 +632,22 @@ def quality(filters: Filters) -> dict[str, Any]:
                 unit="%",
                 target=goals.value("iqs"),
                 target_label=_("Goal %(goal)s%%") % {"goal": formats.number_format(goals.iqs, 0)},
+            ),
+            "nps": chart(
+                "line",
+                _("NPS"),
+                labels,
+                [
+                    {"name": _("NPS"), "data": [rounded(nps.get(s, no_nps).score) for s in starts]},
+                    {
+                        "name": _("Answers"),
+                        "kind": "bar",
+                        "axis": 1,
+                        "data": [nps.get(s, no_nps).responses for s in starts],
+                    },
+                ],
+                target=goals.value("nps"),
+                target_label=_("Goal %(goal)s") % {"goal": goals.nps},
             ),
             "rates": chart(
                 "line",

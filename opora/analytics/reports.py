@@ -119,6 +119,7 @@ def monthly(start: dt.date) -> dict[str, Any]:
                 metrics.summary(filters), metrics.summary(previous), KPI_LINES, goals
             ),
             dashboards.iqs_card(filters, goals, previous),
+            dashboards.nps_card(filters, goals, previous),
         ],
         "sla_rows": dashboards.sla_by_type(filters, goals),
         "trend": trend,

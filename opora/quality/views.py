@@ -17,6 +17,7 @@ from opora.core.access import Perm, has_perm, require_perm
 from opora.core.http import AuthedRequest
 from opora.quality.certification.selectors import certification_status
 from opora.quality.reviews.selectors import iqs_total, open_disputes
+from opora.quality.surveys.selectors import follow_up_list, nps_summary
 
 
 @dataclass(frozen=True)
@@ -58,8 +59,11 @@ def _mine(request: AuthedRequest, since: dt.date, today: dt.date) -> list[Tile]:
 def _team(request: AuthedRequest, since: dt.date, today: dt.date) -> list[Tile]:
     """A reviewer's view: the department's score against its goal, what waits for them."""
     team = iqs_total(start=since, end=today)
-    goal = goals_current().value("iqs")
+    goals = goals_current()
+    goal = goals.value("iqs")
     disputes = open_disputes().count()
+    follow_ups = follow_up_list(user=request.user).count()
+    nps = nps_summary(start=today - dt.timedelta(days=89), end=today)
     return [
         Tile(
             _("Department quality score, 30 days"),
@@ -81,13 +85,30 @@ def _team(request: AuthedRequest, since: dt.date, today: dt.date) -> list[Tile]:
             reverse("quality:calibration-list"),
             hint=_("one ticket, several reviewers"),
         ),
+        Tile(
+            _("My follow-ups of low scores"),
+            reverse("quality:followup-list"),
+            str(follow_ups),
+            alert=follow_ups > 0,
+        ),
+        Tile(
+            _("NPS, 90 days"),
+            reverse("quality:nps-results"),
+            "—" if nps.score is None else f"{nps.score:.0f}",
+            _("goal %(goal)s, %(count)s answers")
+            % {"goal": f"{goals.nps}", "count": nps.responses},
+            alert=nps.score is not None and nps.score < goals.nps,
+        ),
     ]
 
 
 def _setup(request: AuthedRequest) -> list[Tile]:
     tiles = []
     if has_perm(request.user, Perm.MANAGE_QUALITY):
-        tiles.append(Tile(_("Scorecards"), reverse("quality:scorecard-list")))
+        tiles += [
+            Tile(_("Scorecards"), reverse("quality:scorecard-list")),
+            Tile(_("NPS surveys"), reverse("quality:survey-list")),
+        ]
     if has_perm(request.user, Perm.MANAGE_CERTIFICATION):
         tiles += [
             Tile(_("Certification tests"), reverse("quality:certification-tests")),

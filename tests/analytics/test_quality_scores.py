@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.test import Client
 
 from opora.accounts.models import User
-from opora.analytics import dashboards
-from opora.analytics.facts import company_today
+from opora.analytics import dashboards, reports
+from opora.analytics.facts import company_today, company_zone
 from opora.analytics.metrics import Filters
 from opora.quality.models import Scorecard
+from tests.quality.surveys_factories import account_with_contact, nps_answers
 from tests.quality.test_reviews_helpers import make_scorecard, submitted_review
 
 pytestmark = pytest.mark.django_db
@@ -50,3 +53,22 @@ def test_the_team_table_has_an_iqs_column_sorted_best_first(
     response = client.get("/analytics/team/?sort=iqs")
     assert response.status_code == 200
     assert "IQS" in response.content.decode()
+
+
+def test_the_quality_dashboard_and_the_monthly_report_show_nps() -> None:
+    account, _contact = account_with_contact()
+    march = dt.date(2026, 3, 10)
+    at = dt.datetime.combine(march, dt.time(12), tzinfo=company_zone())
+    nps_answers([9, 10, 9, 10, 10, 7, 8, 8, 6, 0], at=at, account=account)
+    nps_answers([0, 0], at=at)  # another client's detractors
+    month = Filters(dt.date(2026, 3, 1), dt.date(2026, 3, 31))
+
+    card = next(c for c in dashboards.quality(month)["cards"] if c.goal == 50.0)
+    assert card.value == 8.3  # (5 − 4) / 12 promoters less detractors, to one decimal
+    client_only = Filters(month.start, month.end, client_ids=(account.pk,))
+    quality = dashboards.quality(client_only)
+    assert next(c for c in quality["cards"] if c.goal == 50.0).value == 30.0
+    assert sum(quality["charts"]["nps"]["series"][1]["data"]) == 10  # answers a day
+
+    lines = reports.monthly(month.start)["lines"]
+    assert next(c for c in lines if c.goal == 50.0).value == 8.3

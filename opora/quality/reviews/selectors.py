@@ -22,7 +22,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from opora.analytics.facts import company_zone
-from opora.analytics.metrics import period_start
+from opora.analytics.metrics import Filters, period_start, periods
 from opora.core.access import Perm, has_perm
 from opora.quality.models import (
     CalibrationSession,
@@ -154,14 +154,10 @@ def iqs_trend(
         bucket["score_sum"] += Decimal(row["score_sum"] or 0)
         for key in ("scored", "reviews", "critical"):
             bucket[key] += row[key] or 0
-    starts: list[dt.date] = []
-    day = start
-    while day <= end:
-        first = period_start(day, grain)
-        if not starts or starts[-1] != first:
-            starts.append(first)
-        day += dt.timedelta(days=1)
-    return [(first, _value(sums[first]) if first in sums else EMPTY) for first in starts]
+    return [
+        (first, _value(sums[first]) if first in sums else EMPTY)
+        for first in periods(Filters(start, end), grain)
+    ]
 
 
 # ---------------------------------------------------------------- visibility

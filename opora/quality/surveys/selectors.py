@@ -8,18 +8,17 @@ included. Each function runs a fixed number of queries, whatever the volume.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
 
 from opora.accounts.models import User
 from opora.analytics.facts import company_zone
+from opora.analytics.metrics import Filters, periods
 from opora.quality.models import CsatRequest, CsatResponse, FollowUp, NpsResponse, NpsSurvey
 
-Grain = Literal["day", "week", "month"]
 PROMOTER = Q(score__gte=9)
 PASSIVE = Q(score__gte=7, score__lte=8)
 DETRACTOR = Q(score__lte=6)
@@ -82,25 +81,8 @@ def nps_summary(*, start: dt.date, end: dt.date, account_id: int | None = None) 
     return _value(_answers(start, end, account_id).aggregate(**_GROUPS))
 
 
-def _period_starts(start: dt.date, end: dt.date, grain: Grain) -> Iterator[dt.date]:
-    if grain == "day":
-        day = start
-    elif grain == "week":
-        day = start - dt.timedelta(days=start.weekday())
-    else:
-        day = start.replace(day=1)
-    while day <= end:
-        yield day
-        if grain == "day":
-            day += dt.timedelta(days=1)
-        elif grain == "week":
-            day += dt.timedelta(days=7)
-        else:
-            day = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-
-
 def nps_trend(
-    *, start: dt.date, end: dt.date, grain: Grain, account_id: int | None = None
+    *, start: dt.date, end: dt.date, grain: str, account_id: int | None = None
 ) -> list[tuple[dt.date, NpsValue]]:
     """NPS per day, week (from Monday) or month, every period listed, empty ones too; one query."""
     if grain not in _TRUNC:
@@ -119,7 +101,7 @@ def nps_trend(
         day = period.astimezone(zone).date() if isinstance(period, dt.datetime) else period
         found[day] = _value(row)
     empty = NpsValue.of(0, 0, 0)
-    return [(day, found.get(day, empty)) for day in _period_starts(start, end, grain)]
+    return [(day, found.get(day, empty)) for day in periods(Filters(start, end), grain)]
 
 
 def nps_by_account(*, start: dt.date, end: dt.date) -> list[tuple[int, str, NpsValue]]:
