@@ -25,7 +25,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed-run
 	$(BIN)/opora migrate --noinput -v 0
 	$(BIN)/opora collectstatic --noinput -v 0
-	$(BIN)/opora seed_demo
+	$(BIN)/opora seed_demo --base-url http://127.0.0.1:$(PORT)
 	@echo ""
 	@echo "  Opora: http://127.0.0.1:$(PORT)/   (Ctrl-C to stop)"
 	@echo ""

@@ -12,6 +12,7 @@ from opora.channels.demo import seed_channels
 from opora.clients.demo import seed_clients
 from opora.knowledge.demo import seed_knowledge
 from opora.quality.demo import seed_quality
+from opora.quality.surveys.demo import demo_csat_link
 from opora.tickets.demo import seed_tickets
 from opora.tickets.models import Ticket
 
@@ -29,6 +30,11 @@ class Command(BaseCommand):
             type=int,
             default=HISTORY_TICKETS,
             help=f"past tickets for the dashboards over {HISTORY_DAYS} days (0: none)",
+        )
+        parser.add_argument(
+            "--base-url",
+            default="http://127.0.0.1:8000",
+            help="where the demo is served, for the links printed at the end",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -55,3 +61,8 @@ class Command(BaseCommand):
         self.stdout.write(f"Пароль для всех / password for all: {DEMO_PASSWORD}")
         for email, name, role in logins:
             self.stdout.write(f"  {email:<24} {name:<20} {role}")
+        link = demo_csat_link()
+        if link:
+            self.stdout.write(
+                f"Оценка клиента в один клик / a client's one-click rating: {options['base_url']}{link}"
+            )
