@@ -626,6 +626,7 @@ def quality(filters: Filters) -> dict[str, Any]:
                         "name": _("Reviews"),
                         "kind": "bar",
                         "axis": 1,
+                        "unit": "",
                         "data": [iqs.get(s, IQS_NONE).reviews for s in starts],
                     },
                 ],
