@@ -483,7 +483,7 @@ def nps_survey_save(
     if not survey.question_ru:
         errors["question_ru"] = _("Write the question in Russian.")
     if survey.every_months is None or survey.every_months < 1:
-        errors["every_months"] = _("A survey runs at least once a month: 1 or more.")
+        errors["every_months"] = _("Months between runs: 1 or more.")
     if survey.audience == NpsSurvey.Audience.CHOSEN and not accounts:
         errors["accounts"] = _("Choose at least one client account.")
     if errors:
