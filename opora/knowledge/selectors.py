@@ -15,6 +15,7 @@ from opora.knowledge.models import Article, ArticleTranslation, ArticleVersion, 
 
 if TYPE_CHECKING:
     from opora.accounts.models import User
+    from opora.knowledge.search import SearchHit
 
 # The «needs verification» queue also shows what falls due this soon.
 REVIEW_SOON = dt.timedelta(days=14)
@@ -199,3 +200,44 @@ def script_text(article: Article, language: str = "ru") -> str | None:
     if version is None and language != "ru":
         return script_text(article, "ru")
     return version.body if version else None
+
+
+@dataclass(frozen=True)
+class ComposerItem:
+    """A search hit as the reply composer offers it: a link to give, a text to insert."""
+
+    number: int
+    kind: str
+    title: str
+    snippet: str
+    url: str
+    text: str
+
+
+def composer_items(*, hits: list[SearchHit], base_url: str) -> list[ComposerItem]:
+    """Links point to the client portal when the client may read the article there."""
+    from django.urls import reverse
+
+    texts = {
+        (t.article_id, t.language): t.body
+        for t in ArticleTranslation.objects.filter(article_id__in=[h.article_id for h in hits])
+    }
+    public = set(
+        articles_readable(None)
+        .filter(pk__in=[h.article_id for h in hits])
+        .values_list("pk", flat=True)
+    )
+    items = []
+    for hit in hits:
+        name = "portal:kb-article" if hit.article_id in public else "knowledge:article-detail"
+        items.append(
+            ComposerItem(
+                number=hit.number,
+                kind=hit.kind,
+                title=hit.title,
+                snippet=hit.snippet,
+                url=base_url + reverse(name, args=[hit.number]),
+                text=texts.get((hit.article_id, hit.language), ""),
+            )
+        )
+    return items
