@@ -45,6 +45,16 @@ _CYRILLIC = re.compile(r"[а-яё]")
 _OPEN, _CLOSE = "\u27e6", "\u27e7"
 _HEADLINE_OPTIONS = f"StartSel={_OPEN}, StopSel={_CLOSE}, MaxWords=30, MinWords=12, MaxFragments=2"
 _TERM_MAX = 60
+# Words that say nothing about the topic: dropped from queries (PostgreSQL's
+# configurations drop them too), so «не может войти» looks for «может войти».
+STOP_WORDS = frozenset(
+    """а без бы был была были было в вам вас весь во вот все всё вы где да для до его ее её
+    если есть еще ещё же за и из или им их к как ко когда кто ли либо мне мы на над не нет
+    ни но ну о об он она они оно от по под при с со так там те то того тоже только том ты у
+    уже хотя чем что чтобы эта эти это я здравствуйте спасибо пожалуйста
+    a an and are as at be by for from has have how i in is it of on or that the this to was
+    were what when where which who why will with you your hello hi thanks please""".split()  # noqa: SIM905 -- a word list reads better as text
+)
 # How close a misspelt stem must be to a known one (rapidfuzz ratio, 0–100).
 _TYPO_CUTOFF = 75
 _SNIPPET_WORDS = 30
@@ -145,7 +155,7 @@ def article_search(
     matches any of the words instead of all (suggestions from a ticket's text).
     `section` limits the search to that section and its subsections.
     """
-    words = [w for w in words_of(query) if len(w) >= 2][:32]
+    words = [w for w in words_of(query) if len(w) >= 2 and w not in STOP_WORDS][:32]
     if not words or limit <= 0:
         return []
     base = ArticleTranslation.objects.filter(

@@ -241,3 +241,13 @@ def composer_items(*, hits: list[SearchHit], base_url: str) -> list[ComposerItem
             )
         )
     return items
+
+
+def scripts_list() -> QuerySet[Article]:
+    """Scripts a macro may take its text from (not archived), with their texts."""
+    return (
+        Article.objects.filter(kind=Article.Kind.SCRIPT)
+        .exclude(status=Article.Status.ARCHIVED)
+        .prefetch_related("translations")
+        .order_by("number")
+    )
