@@ -169,8 +169,11 @@ def _write_text(
     )
 
 
-def _write_texts(*, article: Article, texts: dict[str, Text], actor: User, note: str) -> list[str]:
-    changed = []
+def _write_texts(
+    *, article: Article, texts: dict[str, Text], actor: User, note: str
+) -> dict[str, ArticleVersion | None]:
+    """Write each language's text; {language: its new version, or None if removed}."""
+    changed: dict[str, ArticleVersion | None] = {}
     for language in LANGUAGE_CODES:
         text = texts.get(language)
         if text is None or not (text.title.strip() or text.body.strip()):
@@ -179,11 +182,14 @@ def _write_texts(*, article: Article, texts: dict[str, Text], actor: User, note:
             if removed is not None:
                 translation_unindex(removed.pk)
                 removed.delete()
-                changed.append(language)
+                changed[language] = None
             continue
         clean = Text(title=text.title.strip(), body=text.body.replace("\r\n", "\n"))
-        if _write_text(article=article, language=language, text=clean, actor=actor, note=note):
-            changed.append(language)
+        version = _write_text(
+            article=article, language=language, text=clean, actor=actor, note=note
+        )
+        if version is not None:
+            changed[language] = version
     return changed
 
 
@@ -263,9 +269,14 @@ def article_update(
     article.updated_at = timezone.now()
     article.full_clean()
     article.save()
+    if article.status == Article.Status.PUBLISHED:
+        # A publisher's edit of a live article is live at once: macros use it too.
+        ArticleVersion.objects.filter(
+            pk__in=[v.pk for v in changed.values() if v is not None]
+        ).update(published_at=article.updated_at)
     changes = diff(before, snapshot(article, (*_ARTICLE_FIELDS, "status")))
     if changed:
-        changes["texts"] = [None, changed]
+        changes["texts"] = [None, sorted(changed)]
     if changes:
         audit_record(
             actor=actor,
