@@ -167,11 +167,15 @@ def article_search(
         base = base.filter(article__kind=kind)
     engine = _postgres_match if connection.vendor == "postgresql" else _sqlite_match
     rows = engine(base, words, any_term=any_term, limit=limit * 3)
+    corrected = words
     if not rows:
         corrected = _corrected(words)
         if corrected != words:
             rows = engine(base, corrected, any_term=any_term, limit=limit * 3)
-    if not rows and connection.vendor == "postgresql":
+    if not rows and not any_term and len(corrected) > 1:
+        # No article has every word of a long question: the ones with the most of them.
+        rows = engine(base, corrected, any_term=True, limit=limit * 3)
+    if not rows and connection.vendor == "postgresql" and len(words) <= 3:
         rows = _postgres_title_trigram(base, " ".join(words), limit=limit * 3)
     return _best_per_article(rows, language=language, limit=limit)
 
@@ -200,15 +204,13 @@ def _postgres_match(
 ) -> list[dict[str, Any]]:
     # Words are \w+ only, so joining them with tsquery operators cannot inject syntax.
     tsquery = (" | " if any_term else " & ").join(words)
-    qs = base.extra(  # noqa: S610 -- constant SQL; the query text is a parameter
+    # 1. Rank every match (GIN index) and keep the best; 2. headlines for those only:
+    # ts_headline re-parses the text, too slow to run on thousands of matches.
+    ranked = base.extra(  # noqa: S610 -- constant SQL; the query text is a parameter
         select={
-            "rank": f"ts_rank(knowledge_articletranslation.search_vector, to_tsquery({_CONFIG_SQL}, %s))",
-            "snippet": (
-                f"ts_headline({_CONFIG_SQL}, knowledge_articletranslation.body, "
-                f"to_tsquery({_CONFIG_SQL}, %s), %s)"
-            ),
+            "rank": f"ts_rank(knowledge_articletranslation.search_vector, to_tsquery({_CONFIG_SQL}, %s))"
         },
-        select_params=[tsquery, tsquery, _HEADLINE_OPTIONS],
+        select_params=[tsquery],
         where=[
             "(knowledge_articletranslation.search_vector @@ to_tsquery('russian', %s) "
             "OR knowledge_articletranslation.search_vector @@ to_tsquery('english', %s))"
@@ -216,9 +218,24 @@ def _postgres_match(
         params=[tsquery, tsquery],
         order_by=["-rank", "article_id"],
     )
-    rows = list(qs.values(*_FIELDS[:4], *_FIELDS[5:], "rank", "snippet")[:limit])
+    rows = list(ranked.values(*_FIELDS[:4], *_FIELDS[5:], "rank")[:limit])
+    if not rows:
+        return rows
+    headlines = dict(
+        ArticleTranslation.objects.filter(id__in=[row["id"] for row in rows])
+        .extra(  # noqa: S610 -- constant SQL; the query text is a parameter
+            select={
+                "snippet": (
+                    f"ts_headline({_CONFIG_SQL}, knowledge_articletranslation.body, "
+                    f"to_tsquery({_CONFIG_SQL}, %s), %s)"
+                )
+            },
+            select_params=[tsquery, _HEADLINE_OPTIONS],
+        )
+        .values_list("id", "snippet")
+    )
     for row in rows:
-        row["snippet"] = _marked(row["snippet"])
+        row["snippet"] = _marked(headlines[row["id"]])
     return rows
 
 

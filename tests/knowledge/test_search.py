@@ -133,9 +133,19 @@ def test_an_edit_is_searchable_at_once(article: Article, lead: User, operator: U
     assert numbers("заявка", operator) == []
 
 
-def test_any_term_matches_one_of_many_words(article: Article, operator: User) -> None:
-    assert numbers("клиент жалуется что заявка висит", operator) == []
-    assert numbers("клиент жалуется что заявка висит", operator, any_term=True) == [article.number]
+def test_a_long_question_finds_the_articles_with_most_of_its_words(
+    article: Article, lead: User, section: Section, operator: User
+) -> None:
+    every = make_article(
+        author=lead, section=section, title="Висит заявка", body="клиент жалуется", publish_as=lead
+    )
+    question = "клиент жалуется что заявка висит"
+    assert numbers(question, operator) == [every.number]
+    assert numbers(question, operator, any_term=True)[0] == every.number
+    assert numbers("почему заявка висит у клиента вторые сутки", operator) == [
+        every.number,
+        article.number,
+    ]
 
 
 def test_query_syntax_is_taken_literally(article: Article, operator: User) -> None:
