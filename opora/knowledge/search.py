@@ -32,7 +32,7 @@ from django.utils.safestring import SafeString, mark_safe
 from rapidfuzz import fuzz, process
 
 from opora.knowledge.models import Article, ArticleTranslation, SearchTerm, Section
-from opora.knowledge.selectors import articles_readable, section_subtree_ids
+from opora.knowledge.selectors import readable_q, section_subtree_ids
 
 if TYPE_CHECKING:
     from opora.accounts.models import User
@@ -58,6 +58,8 @@ STOP_WORDS = frozenset(
 # How close a misspelt stem must be to a known one (rapidfuzz ratio, 0–100).
 _TYPO_CUTOFF = 75
 _SNIPPET_WORDS = 30
+# At most this many batches of FTS5 matches are filtered for visibility.
+_SQLITE_BATCHES = 20
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,7 @@ def words_of(text: str) -> list[str]:
     return _WORD.findall(text.lower().replace("ё", "е"))
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     language = "russian" if _CYRILLIC.search(word) else "english"
     return str(_stemmer(language).stemWord(word))[:_TERM_MAX]
@@ -158,8 +161,8 @@ def article_search(
     words = [w for w in words_of(query) if len(w) >= 2 and w not in STOP_WORDS][:32]
     if not words or limit <= 0:
         return []
-    base = ArticleTranslation.objects.filter(
-        article__in=articles_readable(user_or_public).exclude(status=Article.Status.ARCHIVED)
+    base = ArticleTranslation.objects.filter(readable_q(user_or_public, "article__")).exclude(
+        article__status=Article.Status.ARCHIVED
     )
     if section is not None:
         base = base.filter(article__section_id__in=section_subtree_ids(section))
@@ -261,18 +264,26 @@ def _sqlite_match(
     query_stems = [stem(w) for w in words]
     # Each stem quoted: FTS5 syntax (AND, NEAR, *, -) in the query stays literal.
     match = (" OR " if any_term else " AND ").join(f'"{s}"' for s in query_stems)
-    visible_sql, visible_params = base.values("id").query.sql_with_params()
+    # FTS5 ranks fast on its own but slowly under an IN (subquery): take the best
+    # matches in batches and keep the ones the reader may see, until enough.
+    scores: dict[int, float] = {}
+    batch = max(limit * 10, 200)
     with connection.cursor() as cursor:
-        # The inner SQL is compiled by the ORM; the user's words are parameters.
-        sql = (
-            "SELECT rowid, bm25(knowledge_search, 10.0, 1.0) FROM knowledge_search "  # noqa: S608
-            f"WHERE knowledge_search MATCH %s AND rowid IN ({visible_sql}) ORDER BY 2 LIMIT %s"
-        )
-        cursor.execute(sql, [match, *visible_params, limit])
-        # bm25 is better the more negative it is.
-        scores = {int(rowid): -float(score) for rowid, score in cursor.fetchall()}
+        for offset in range(0, batch * _SQLITE_BATCHES, batch):
+            cursor.execute(
+                "SELECT rowid, bm25(knowledge_search, 10.0, 1.0) FROM knowledge_search "
+                "WHERE knowledge_search MATCH %s ORDER BY 2 LIMIT %s OFFSET %s",
+                [match, batch, offset],
+            )
+            # bm25 is better the more negative it is.
+            chunk = {int(rowid): -float(score) for rowid, score in cursor.fetchall()}
+            visible = set(base.filter(id__in=chunk).order_by().values_list("id", flat=True))
+            scores.update((pk, score) for pk, score in chunk.items() if pk in visible)
+            if len(chunk) < batch or len(scores) >= limit:
+                break
     if not scores:
         return []
+    scores = dict(sorted(scores.items(), key=lambda item: -item[1])[:limit])
     rows = list(ArticleTranslation.objects.filter(id__in=scores).values(*_FIELDS))
     wanted = set(query_stems)
     for row in rows:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
@@ -21,31 +21,40 @@ if TYPE_CHECKING:
 REVIEW_SOON = dt.timedelta(days=14)
 
 
-def articles_readable(user: User | None) -> QuerySet[Article]:
-    """Articles `user` may open; None is the public (the client portal).
+def readable_q(user: User | None, prefix: str = "") -> Q:
+    """The condition on Article (fields under `prefix`, e.g. "article__") for what
+    `user` may open; None is the public (the client portal).
 
     The public gets published public articles of public sections (no scripts);
     staff get every published article, and unpublished ones only where they are
     editors: the author, the section's owners, and PUBLISH_KB roles.
     """
-    articles = Article.objects.all()
+
+    def q(**conditions: Any) -> Q:
+        return Q(**{prefix + name: value for name, value in conditions.items()})
+
     if user is None:
-        return articles.filter(
+        return q(
             status=Article.Status.PUBLISHED,
             visibility=Article.Visibility.PUBLIC,
             kind=Article.Kind.ARTICLE,
             section__is_public=True,
         )
     if not has_perm(user, Perm.VIEW_KB):
-        return articles.none()
+        return q(pk__in=[])
     if has_perm(user, Perm.PUBLISH_KB):
-        return articles
-    return articles.filter(
-        Q(status=Article.Status.PUBLISHED)
-        | Q(author=user)
-        | Q(section__owner=user)
-        | Q(section__backup_owner=user)
+        return Q()
+    return (
+        q(status=Article.Status.PUBLISHED)
+        | q(author=user)
+        | q(section__owner=user)
+        | q(section__backup_owner=user)
     )
+
+
+def articles_readable(user: User | None) -> QuerySet[Article]:
+    """Articles `user` may open (see `readable_q`)."""
+    return Article.objects.filter(readable_q(user))
 
 
 def article_get_for_user(*, number: int, user: User | None) -> Article:
