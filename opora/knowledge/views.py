@@ -222,8 +222,6 @@ def article_edit(request: AuthedRequest, number: int) -> HttpResponse:
             )
         except ValidationError as error:
             _form_error(form, error)
-        except PermissionDenied:
-            form.add_error("section", _("You may not move the article to this section."))
         else:
             messages.success(request, _("Saved."))
             return redirect("knowledge:article-detail", article.number)
