@@ -27,6 +27,7 @@ from opora.analytics.api import router as analytics_router
 from opora.core.access import Perm, has_perm
 from opora.core.api import router as core_router
 from opora.core.idempotency import IdempotencyConflict
+from opora.knowledge.api import router as knowledge_router
 from opora.sla.api import router as sla_router
 from opora.tickets.api import router as tickets_router
 
@@ -180,3 +181,4 @@ api.add_router("/", core_router)
 api.add_router("/", analytics_router)
 api.add_router("/", tickets_router)
 api.add_router("/", sla_router)
+api.add_router("/", knowledge_router)

@@ -73,6 +73,11 @@ PERIODIC_JOBS = [
         dt.timedelta(hours=1),
     ),
     PeriodicJob(
+        "knowledge.review_reminders",
+        "opora.knowledge.tasks.review_reminders",
+        dt.timedelta(hours=24),
+    ),
+    PeriodicJob(
         "tickets.auto_close_resolved",
         "opora.tickets.tasks.auto_close_resolved",
         dt.timedelta(minutes=15),

@@ -13,12 +13,16 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from opora.tickets.models import Ticket
 
 LANGUAGES = (("ru", _("Russian")), ("en", _("English")))
 
@@ -134,7 +138,7 @@ class Article(models.Model):
     published_at = models.DateTimeField(_("published"), null=True, blank=True)
     helpful_count = models.PositiveIntegerField(_("helpful"), default=0)
     unhelpful_count = models.PositiveIntegerField(_("not helpful"), default=0)
-    related_tickets = models.ManyToManyField(
+    related_tickets: models.ManyToManyField[Ticket, ArticleTicket] = models.ManyToManyField(
         "tickets.Ticket",
         verbose_name=_("related tickets"),
         through="ArticleTicket",

@@ -29,7 +29,8 @@ BLOCKED_EXTENSIONS = frozenset(
 )  # fmt: skip
 
 
-def _name_of(upload: Any) -> str:
+def upload_name(upload: Any) -> str:
+    """The file name to keep for `upload`, safe to show and to send back as a download name."""
     # Only the last path component: «..\\..\\evil.exe» must not pick a directory.
     name = PurePath(str(upload.name).replace("\\", "/")).name
     # Windows drops trailing dots and spaces: «evil.exe. » is saved as evil.exe.
@@ -43,7 +44,7 @@ def max_per_message() -> int:
 def upload_problem(upload: Any) -> str | None:
     """Why this one file is refused, or None when it may be stored."""
     limit = settings.OPORA_ATTACHMENT_MAX_BYTES
-    name = _name_of(upload)
+    name = upload_name(upload)
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if extension in BLOCKED_EXTENSIONS:
         return _("«%(name)s»: files of this type are not accepted.") % {"name": name}
@@ -72,7 +73,7 @@ def attachments_save(*, message: Message, files: Sequence[Any]) -> list[Attachme
     """Store validated uploads on `message` (call `validate_uploads` first)."""
     saved = []
     for upload in files:
-        name = _name_of(upload)
+        name = upload_name(upload)
         digest = hashlib.sha256()
         for chunk in upload.chunks():
             digest.update(chunk)

@@ -52,6 +52,7 @@ MACRO_FIELDS = (
     "add_tags",
     "assign_to_self",
     "internal",
+    "script",
 )
 
 
@@ -70,6 +71,18 @@ def macro_render(*, text: str, ticket: Ticket, agent: User) -> str:
     return VARIABLE_RE.sub(lambda m: values.get(m.group(1), m.group(0)), text)
 
 
+def macro_text(macro: Macro) -> str:
+    """The macro's text: its knowledge-base script's published text when it has one."""
+    if macro.script_id is not None:
+        from opora.knowledge.selectors import script_text
+
+        assert macro.script is not None  # noqa: S101 -- script_id is set
+        published = script_text(macro.script)
+        if published is not None:
+            return published
+    return macro.body
+
+
 def macro_clean(fields: dict[str, Any]) -> dict[str, Any]:
     errors: dict[str, str] = {}
     unknown = sorted(
@@ -84,7 +97,7 @@ def macro_clean(fields: dict[str, Any]) -> dict[str, Any]:
     has_action = any(
         fields.get(name) for name in ("set_status", "set_priority", "add_tags", "assign_to_self")
     )
-    if not fields.get("body", "").strip() and not has_action:
+    if not fields.get("body", "").strip() and not has_action and not fields.get("script"):
         errors["body"] = _("A macro needs a text or at least one action.")
     if errors:
         raise ValidationError(errors)
@@ -165,7 +178,9 @@ def macro_apply(
     """Post the macro's text (as edited by the agent, if given) and apply its actions."""
     from opora.tickets import services
 
-    text = macro_render(text=macro.body, ticket=ticket, agent=agent) if body is None else body
+    text = (
+        macro_render(text=macro_text(macro), ticket=ticket, agent=agent) if body is None else body
+    )
     message = None
     if text.strip():
         message = services.ticket_reply(

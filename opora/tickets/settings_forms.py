@@ -18,6 +18,8 @@ from django.utils.translation import gettext_lazy as _
 from opora.accounts.models import Team, User
 from opora.clients.models import ClientAccount
 from opora.core.forms import apply_validation_error
+from opora.knowledge.models import Article
+from opora.knowledge.selectors import article_title, scripts_list
 from opora.tickets.automation import MACRO_VARIABLES, OPERATORS, RULE_ACTIONS, RULE_FIELDS
 from opora.tickets.models import (
     Category,
@@ -54,6 +56,14 @@ class MacroForm(forms.Form):
     body = forms.CharField(
         label=_("Text"), required=False, widget=forms.Textarea(attrs={"rows": 8})
     )
+    script = forms.ModelChoiceField(
+        label=_("Text from a knowledge-base script"),
+        required=False,
+        queryset=Article.objects.none(),
+        help_text=_(
+            "When chosen, the script's published text is inserted instead of the text above."
+        ),
+    )
     is_shared = forms.BooleanField(label=_("Shared with everyone"), required=False)
     set_status = forms.ChoiceField(
         label=_("Set status"),
@@ -77,6 +87,9 @@ class MacroForm(forms.Form):
         super().__init__(*args, **kwargs)
         if not can_share:
             del self.fields["is_shared"]
+        script = cast(forms.ModelChoiceField, self.fields["script"])  # type: ignore[type-arg]
+        script.queryset = scripts_list()
+        script.label_from_instance = lambda article: f"{article} {article_title(article, 'ru')}"  # type: ignore[assignment,method-assign]
         self.fields["body"].help_text = format_html(
             '{}<dl class="props">{}</dl>',
             _("These variables are replaced when the macro is used:"),

@@ -322,7 +322,9 @@ def macro_preview(request: AuthedRequest, number: int) -> HttpResponse:
     form = _reply_form(
         ticket,
         conversation,
-        body=automation.macro_render(text=macro.body, ticket=ticket, agent=request.user),
+        body=automation.macro_render(
+            text=automation.macro_text(macro), ticket=ticket, agent=request.user
+        ),
         macro=macro.pk,
         internal=macro.internal,
         status=macro.set_status,

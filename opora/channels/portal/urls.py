@@ -33,4 +33,5 @@ urlpatterns = [
     ),
     path("password/", views.password_set, name="password-set"),
     path("language/", views.language_set, name="language-set"),
+    path("kb/", include("opora.knowledge.portal_urls")),
 ]
