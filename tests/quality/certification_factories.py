@@ -8,10 +8,12 @@ import itertools
 from django.utils import timezone
 
 from opora.accounts.models import User
-from opora.knowledge.models import Article, ArticleTranslation, Section
+from opora.knowledge.models import Article, Section
 from opora.quality.certification import services
 from opora.quality.certification.services import ChoiceDraft, QuestionDraft, TestDraft
 from opora.quality.models import Assignment, CertificationTest
+from tests.knowledge.factories import make_article as kb_article
+from tests.knowledge.factories import make_section
 
 _numbers = itertools.count(9000)
 
@@ -19,12 +21,14 @@ _numbers = itertools.count(9000)
 def make_article(
     owner: User, title: str = "Приоритеты заявок", status: str = Article.Status.PUBLISHED
 ) -> Article:
-    section, _ = Section.objects.get_or_create(
-        name="Заявки", parent=None, defaults={"owner": owner}
+    """An article made by the knowledge base's services, so its search index is real."""
+    section = Section.objects.filter(name="Заявки", parent=None).first() or make_section(
+        owner=owner
     )
-    article = Article.objects.create(number=next(_numbers), section=section, status=status)
-    ArticleTranslation.objects.create(article=article, language="ru", title=title, body="…")
-    return article
+    published = status == Article.Status.PUBLISHED
+    return kb_article(
+        author=owner, section=section, title=title, publish_as=owner if published else None
+    )
 
 
 def sla_questions(article_id: int | None = None) -> tuple[QuestionDraft, ...]:

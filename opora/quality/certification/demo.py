@@ -135,17 +135,18 @@ KB_QUESTIONS = [
 ]
 TOPIC_WORDS = {
     "sla": ["SLA", "срок", "приоритет"],
-    "escalation": ["эскалац"],
-    "kb": ["скрипт", "баз"],
+    "escalation": ["эскалация"],
+    "kb": ["скрипт", "база знаний"],
 }
 
 
-def _topic_articles() -> dict[str, list[int]]:
+def _topic_articles(reader: User) -> dict[str, list[int]]:
     found: dict[str, list[int]] = {}
     for topic, words in TOPIC_WORDS.items():
         ids: list[int] = []
         for word in words:
-            ids += [a.id for a in published_articles_search(word, limit=3) if a.id not in ids]
+            found_now = published_articles_search(word, user=reader, limit=3)
+            ids += [a.id for a in found_now if a.id not in ids]
         found[topic] = ids[:3]
     if not any(found.values()):
         first = list(
@@ -158,9 +159,12 @@ def _topic_articles() -> dict[str, list[int]]:
 
 
 def _draft(
-    title: str, description: str, questions: list[tuple[str, str, str, list[tuple[str, bool]]]]
+    title: str,
+    description: str,
+    questions: list[tuple[str, str, str, list[tuple[str, bool]]]],
+    reader: User,
 ) -> TestDraft:
-    topics = _topic_articles()
+    topics = _topic_articles(reader)
     used = {topic for _text, _kind, topic, _choices in questions}
     return TestDraft(
         title=title,
@@ -222,11 +226,14 @@ def seed_certification() -> None:
             "Сроки SLA по типам заявок и правила эскалации на вторую линию. "
             "Перед тестом перечитайте статьи из материалов.",
             SLA_QUESTIONS,
+            lead,
         ),
     )
     kb = services.test_create(
         actor=lead,
-        draft=_draft(KB_TITLE, "Как пользоваться базой знаний и скриптами ответов.", KB_QUESTIONS),
+        draft=_draft(
+            KB_TITLE, "Как пользоваться базой знаний и скриптами ответов.", KB_QUESTIONS, lead
+        ),
     )
     now = timezone.now()
     today = timezone.localdate()

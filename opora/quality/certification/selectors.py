@@ -7,16 +7,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import Count, DecimalField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 
 from opora.accounts.models import Team, User
 from opora.core.access import Perm, has_perm
 from opora.knowledge.models import Article, ArticleTranslation
+from opora.knowledge.search import article_search
 from opora.quality.certification.services import CERTIFIED_ROLES
 from opora.quality.models import Assignment, Attempt, CertificationTest
 
@@ -84,15 +86,12 @@ class ArticleLink:
     id: int
     number: int
     title: str
-    url: str | None
+    url: str
 
 
-def article_url(number: int) -> str | None:
-    """The reader's page of an article, or None while the knowledge base has no such page."""
-    try:
-        return reverse("knowledge:article", args=[number])
-    except NoReverseMatch:
-        return None
+def article_url(number: int) -> str:
+    """The reader's page of an article in the knowledge base."""
+    return reverse("knowledge:article-detail", args=[number])
 
 
 def _links(articles: QuerySet[Article]) -> list[ArticleLink]:
@@ -124,19 +123,18 @@ def article_links(article_ids: Iterable[int]) -> dict[int, ArticleLink]:
     return {link.id: link for link in _links(Article.objects.filter(pk__in=ids))}
 
 
-def published_articles_search(query: str, *, limit: int = 20) -> list[ArticleLink]:
-    """Published articles whose title (in any language) contains `query`."""
+def published_articles_search(query: str, *, user: User, limit: int = 20) -> list[ArticleLink]:
+    """Published articles to study, found by the knowledge base's own search (word forms,
+    typos) in every language; the first published ones when there is no query."""
     articles = Article.objects.filter(status=Article.Status.PUBLISHED)
-    query = query.strip()
-    if query:
-        # SQLite folds only ASCII case, so Cyrillic is also tried as typed, lower,
-        # upper and capitalised: «эскалац» finds «Эскалация» on both databases.
-        variants = {query, query.lower(), query.upper(), query.capitalize()}
-        condition = Q()
-        for variant in variants:
-            condition |= Q(translations__title__icontains=variant)
-        articles = articles.filter(condition).distinct()
-    return _links(articles.order_by("number")[:limit])
+    if not query.strip():
+        return _links(articles.order_by("number")[:limit])
+    ids: list[int] = []
+    for language, _name in settings.LANGUAGES:
+        hits = article_search(query, language=language, user_or_public=user, limit=limit)
+        ids += [hit.article_id for hit in hits if hit.article_id not in ids]
+    found = {link.id: link for link in _links(articles.filter(pk__in=ids))}
+    return [found[pk] for pk in ids if pk in found][:limit]
 
 
 # --- Lists and histories ------------------------------------------------------------------

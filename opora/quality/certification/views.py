@@ -127,7 +127,11 @@ def _editor(request: AuthedRequest, test: CertificationTest | None) -> HttpRespo
     material = sorted(selectors.article_links(article_ids).values(), key=lambda a: a.title)
     chosen = {a.id for a in material}
     found = (
-        [a for a in selectors.published_articles_search(query) if a.id not in chosen]
+        [
+            a
+            for a in selectors.published_articles_search(query, user=request.user)
+            if a.id not in chosen
+        ]
         if query
         else []
     )
