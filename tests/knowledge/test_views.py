@@ -334,3 +334,19 @@ def test_the_panel_is_for_those_who_work_tickets(
 def test_the_ticket_page_loads_the_panel(operator_client: Client, ticket: Ticket) -> None:
     page = operator_client.get(reverse("tickets:detail", args=[ticket.number])).content.decode()
     assert url("ticket-suggest", ticket.number) in page and "kb-composer" in page
+
+
+def test_the_review_queue_and_search_keep_their_query_counts(
+    lead: User, lead_client: Client, section: Section, django_assert_max_num_queries
+) -> None:  # type: ignore[no-untyped-def]
+    for index in range(6):
+        article = make_article(
+            author=lead, section=section, title=f"Заявки {index}", publish_as=lead
+        )
+        Article.objects.filter(pk=article.pk).update(review_by=dt.date(2020, 1, index + 1))
+    with django_assert_max_num_queries(10):
+        queue = lead_client.get(url("review-queue")).content.decode()
+    assert queue.count("Заявки ") == 6
+    with django_assert_max_num_queries(12):
+        found = lead_client.get(url("search"), {"q": "заявка"}).content.decode()
+    assert found.count("kb-hit") == 6
