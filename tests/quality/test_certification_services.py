@@ -58,16 +58,16 @@ def test_it_creates_a_test_with_questions_material_and_an_audit_entry(lead: User
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"questions": ()}, "at least one question"),
-        ({"pass_mark": 0}, "between 1 and 100"),
-        ({"pass_mark": 150}, "between 1 and 100"),
+        ({"questions": ()}, "хотя бы один вопрос"),
+        ({"pass_mark": 0}, "от 1 до 100"),
+        ({"pass_mark": 150}, "от 1 до 100"),
         (
             {
                 "questions": (
                     QuestionDraft(text="?", kind="single", choices=(ChoiceDraft("a", True),)),
                 )
             },
-            "at least two answer options",
+            "не меньше двух вариантов ответа",
         ),
         (
             {
@@ -79,7 +79,7 @@ def test_it_creates_a_test_with_questions_material_and_an_audit_entry(lead: User
                     ),
                 )
             },
-            "no correct answer",
+            "не отмечен правильный ответ",
         ),
         (
             {
@@ -91,7 +91,7 @@ def test_it_creates_a_test_with_questions_material_and_an_audit_entry(lead: User
                     ),
                 )
             },
-            "exactly one correct",
+            "ровно один правильный",
         ),
     ],
 )
@@ -108,7 +108,7 @@ def test_only_published_articles_can_be_the_material(lead: User) -> None:
     draft = make_article(lead, status=Article.Status.DRAFT)
     with pytest.raises(ValidationError) as error:
         services.test_create(actor=lead, draft=_draft(article_ids=(draft.pk,)))
-    assert "published" in _messages(error)
+    assert "только опубликованные" in _messages(error)
 
 
 def test_editing_a_test_keeps_the_results_of_past_attempts(lead: User, operator: User) -> None:
@@ -175,7 +175,7 @@ def test_it_refuses_a_deadline_in_the_past_and_nobody_to_assign(lead: User, oper
     yesterday = timezone.localdate() - dt.timedelta(days=1)
     with pytest.raises(ValidationError) as error:
         services.test_assign(actor=lead, test=test, operator_ids=[operator.pk], deadline=yesterday)
-    assert "past" in _messages(error)
+    assert "в прошлом" in _messages(error)
     with pytest.raises(ValidationError):
         services.test_assign(actor=lead, test=test, deadline=timezone.localdate())
     with pytest.raises(ValidationError):
@@ -225,7 +225,7 @@ def test_it_refuses_a_second_submission_and_keeps_the_first(lead: User, operator
         services.attempt_submit(
             actor=operator, attempt=attempt, answers=right_answers(attempt.paper)
         )
-    assert "already been submitted" in _messages(error)
+    assert "уже отправлена" in _messages(error)
     attempt.refresh_from_db()
     assert attempt.score == Decimal("0.0")
 
@@ -238,7 +238,7 @@ def test_it_refuses_an_answer_from_another_question(lead: User, operator: User) 
     foreign = second["choices"][0]["id"]
     with pytest.raises(ValidationError) as error:
         services.attempt_submit(actor=operator, attempt=attempt, answers={first["id"]: [foreign]})
-    assert "does not belong" in _messages(error)
+    assert "не относится к своему вопросу" in _messages(error)
     attempt.refresh_from_db()
     assert attempt.finished_at is None
 
@@ -258,13 +258,13 @@ def test_it_refuses_to_start_after_the_deadline_or_beyond_the_attempts(
     services.attempt_submit(actor=operator, attempt=attempt, answers={})
     with pytest.raises(ValidationError) as error:
         services.attempt_start(actor=operator, assignment=assignment)
-    assert "all attempts" in _messages(error)
+    assert "все попытки" in _messages(error)
     other = make_assignment(make_test(lead, title="Второй"), operator, lead, days=0)
     with pytest.raises(ValidationError) as error:
         services.attempt_start(
             actor=operator, assignment=other, now=timezone.now() + dt.timedelta(days=1)
         )
-    assert "deadline" in _messages(error)
+    assert "Срок сдачи" in _messages(error)
     assert Attempt.objects.count() == 1
 
 

@@ -96,12 +96,12 @@ def test_a_lead_creates_a_test_in_the_editor(lead_client: Client, operator_clien
     [
         (
             {"q-0-text": "", "q-0-c-0-text": "", "q-0-c-0-correct": "", "q-0-c-1-text": ""},
-            "at least one question",
+            "хотя бы один вопрос",
         ),
-        ({"q-0-c-0-correct": ""}, "no correct answer"),
-        ({"pass_mark": "0"}, "between 1 and 100"),
-        ({"pass_mark": "150"}, "between 1 and 100"),
-        ({"q-0-points": "много"}, "whole number"),
+        ({"q-0-c-0-correct": ""}, "не отмечен правильный ответ"),
+        ({"pass_mark": "0"}, "от 1 до 100"),
+        ({"pass_mark": "150"}, "от 1 до 100"),
+        ({"q-0-points": "много"}, "целым числом"),
     ],
 )
 def test_the_editor_shows_what_is_wrong_and_saves_nothing(
@@ -167,7 +167,7 @@ def test_a_lead_assigns_a_test_with_a_deadline(
     past = (timezone.localdate() - dt.timedelta(days=1)).isoformat()
     response = lead_client.post(url, {"operators": [operator.pk], "deadline": past})
     assert response.status_code == 200
-    assert "cannot be in the past" in response.content.decode()
+    assert "не может быть в прошлом" in response.content.decode()
     assert Assignment.objects.count() == 0
     soon = (timezone.localdate() + dt.timedelta(days=5)).isoformat()
     response = lead_client.post(url, {"operators": [operator.pk], "deadline": soon})
@@ -292,7 +292,7 @@ def test_taking_a_test_end_to_end(
     assert "100,0%" in html or "100.0%" in html
     assert other_client.get(result).status_code == 404
     again = operator_client.post(take, {}, follow=True)
-    assert "already been submitted" in again.content.decode()
+    assert "уже отправлена" in again.content.decode()
     attempt.refresh_from_db()
     assert attempt.passed is True
 
@@ -305,7 +305,7 @@ def test_the_answer_sheet_refuses_a_choice_of_another_question(
     take = reverse("quality:certification-take", args=[attempt.pk])
     response = operator_client.post(take, {f"q-{first['id']}": second["choices"][0]["id"]})
     assert response.status_code == 400
-    assert "does not belong" in response.content.decode()
+    assert "не относится к своему вопросу" in response.content.decode()
     response = operator_client.post(take, {f"q-{first['id']}": "x"})
     assert response.status_code == 400
     attempt.refresh_from_db()
@@ -322,7 +322,7 @@ def test_starting_after_the_deadline_is_refused_with_a_message(
     response = operator_client.post(
         reverse("quality:certification-start", args=[assignment.pk]), follow=True
     )
-    assert "deadline for this test has passed" in response.content.decode()
+    assert "Срок сдачи этого теста истёк" in response.content.decode()
     assert Attempt.objects.count() == 0
 
 

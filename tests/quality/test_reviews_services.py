@@ -46,11 +46,11 @@ def test_it_creates_a_scorecard_with_categories_and_criteria(scorecard: Scorecar
 @pytest.mark.parametrize(
     ("categories", "message"),
     [
-        ([CategorySpec("Пусто", [])], "at least one criterion"),
-        ([CategorySpec("А", [CriterionSpec("  ")])], "enter its text"),
-        ([CategorySpec("А", [CriterionSpec("Текст", weight=0)])], "weight must be 1 or more"),
-        ([CategorySpec("А", [CriterionSpec("Т", kind="scale", scale_max=11)])], "2…10"),
-        ([CategorySpec("", [CriterionSpec("Т")])], "enter its name"),
+        ([CategorySpec("Пусто", [])], "хотя бы один критерий"),
+        ([CategorySpec("А", [CriterionSpec("  ")])], "введите текст"),
+        ([CategorySpec("А", [CriterionSpec("Текст", weight=0)])], "вес должен быть не меньше 1"),
+        ([CategorySpec("А", [CriterionSpec("Т", kind="scale", scale_max=11)])], "от 2 до 10"),
+        ([CategorySpec("", [CriterionSpec("Т")])], "введите название"),
     ],
 )
 def test_it_refuses_a_bad_scorecard(
@@ -125,7 +125,7 @@ def test_the_operator_defaults_to_the_assignee(
 
 
 def test_a_reviewer_cannot_review_their_own_ticket(scorecard: Scorecard, lead: User) -> None:
-    with pytest.raises(ValidationError, match="your own"):
+    with pytest.raises(ValidationError, match="Нельзя проверять собственное"):
         services.review_start(actor=lead, ticket=make_ticket(assignee=lead), scorecard=scorecard)
     assert not Review.objects.exists()
 
@@ -134,7 +134,7 @@ def test_an_unanswered_open_ticket_cannot_be_reviewed(
     scorecard: Scorecard, lead: User, operator: User
 ) -> None:
     ticket = make_ticket(assignee=operator, status=Ticket.Status.OPEN, reply=False)
-    with pytest.raises(ValidationError, match="resolved ticket"):
+    with pytest.raises(ValidationError, match="только решённое обращение"):
         services.review_start(actor=lead, ticket=ticket, scorecard=scorecard)
     answered = make_ticket(assignee=operator, status=Ticket.Status.OPEN, reply=True)
     assert services.review_start(actor=lead, ticket=answered, scorecard=scorecard).pk
@@ -145,7 +145,7 @@ def test_a_ticket_is_reviewed_once_per_operator(
 ) -> None:
     ticket = make_ticket(assignee=operator)
     services.review_start(actor=lead, ticket=ticket, scorecard=scorecard)
-    with pytest.raises(ValidationError, match="already been reviewed"):
+    with pytest.raises(ValidationError, match="уже проверена"):
         services.review_start(actor=head, ticket=ticket, scorecard=scorecard)
 
 
@@ -173,9 +173,9 @@ def test_submitting_with_missing_answers_names_them_and_keeps_the_draft(
 @pytest.mark.parametrize(
     ("criterion", "answer", "message"),
     [
-        ("Тон вежливый", AnswerInput(value=6), "not a valid answer"),
-        ("Поздоровался", AnswerInput(value=2), "not a valid answer"),
-        ("Поздоровался", AnswerInput(is_na=True), "cannot be N/A"),
+        ("Тон вежливый", AnswerInput(value=6), "недопустимый ответ"),
+        ("Поздоровался", AnswerInput(value=2), "недопустимый ответ"),
+        ("Поздоровался", AnswerInput(is_na=True), "нельзя отметить «Н/П»"),
     ],
 )
 def test_it_refuses_invalid_answers(
@@ -207,7 +207,7 @@ def test_it_refuses_an_answer_for_another_scorecards_criterion(
     )
     answers = good_answers(scorecard)
     answers[next(iter(criteria_of(other).values())).pk] = AnswerInput(value=1)
-    with pytest.raises(ValidationError, match="not on this scorecard"):
+    with pytest.raises(ValidationError, match="нет в этом чек-листе"):
         services.review_save(actor=lead, review=review, answers=answers, comment="")
 
 
@@ -233,7 +233,7 @@ def test_the_operator_comments_and_disputes_and_the_lead_upholds(
     dispute = services.dispute_open(actor=operator, review=review, reason="Тон был вежливым")
     review.refresh_from_db()
     assert review.is_disputed
-    with pytest.raises(ValidationError, match="already under dispute"):
+    with pytest.raises(ValidationError, match="уже оспаривается"):
         services.dispute_open(actor=operator, review=review, reason="Ещё раз")
     services.dispute_resolve(actor=head, dispute=dispute, uphold=True, note="Пересмотрим")
     review.refresh_from_db()
@@ -250,7 +250,7 @@ def test_only_the_reviewed_operator_may_dispute(
     scorecard: Scorecard, lead: User, operator: User, other_operator: User
 ) -> None:
     review = submitted_review(lead, operator, scorecard)
-    with pytest.raises(ValidationError, match="Only the reviewed operator"):
+    with pytest.raises(ValidationError, match="только оператор, чью работу проверили"):
         services.dispute_open(actor=other_operator, review=review, reason="Не согласен")
     assert not Dispute.objects.exists()
 
@@ -295,19 +295,19 @@ def test_calibration_reviews_give_a_spread_and_stay_out_of_iqs(
     assert spread.overall.spread.range == pytest.approx(33.33, abs=0.01)
     today = timezone.localdate()
     assert selectors.iqs_total(start=today, end=today).reviews == 0
-    with pytest.raises(ValidationError, match="not a reviewer"):
+    with pytest.raises(ValidationError, match="не проверяющий"):
         services.review_start(
             actor=admin_user, ticket=ticket, scorecard=scorecard, calibration=session
         )
     services.calibration_close(actor=head, session=session)
-    with pytest.raises(ValidationError, match="closed"):
+    with pytest.raises(ValidationError, match="уже закрыта"):
         services.calibration_close(actor=head, session=session)
 
 
 def test_a_calibration_needs_two_reviewers(
     scorecard: Scorecard, head: User, operator: User
 ) -> None:
-    with pytest.raises(ValidationError, match="two reviewers"):
+    with pytest.raises(ValidationError, match="не менее двух проверяющих"):
         services.calibration_create(
             actor=head, ticket=make_ticket(assignee=operator), scorecard=scorecard, reviewers=[head]
         )
