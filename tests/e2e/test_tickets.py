@@ -55,7 +55,8 @@ def test_an_operator_takes_a_ticket_applies_a_macro_replies_and_resolves(
     page.goto("/tickets/")
     page.get_by_role("link", name="Не работает выгрузка").click()
     expect(page.locator("h1")).to_contain_text(ticket.reference)
-
+    # htmx binds the macro picker once the page (and its deferred scripts) has loaded.
+    page.wait_for_load_state("load")
     page.locator("#macro-select").select_option(label="Запросить лог (мой)")
     body = page.locator("#composer textarea[name=body]")
     expect(body).to_have_value("Здравствуйте, Павел! Пришлите лог обмена.")
