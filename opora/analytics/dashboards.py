@@ -553,9 +553,13 @@ def iqs_card(filters: Filters, goals: KpiGoals, previous: Filters | None = None)
     )
 
 
+def nps_account(filters: Filters) -> int | None:
+    """NPS is a client's answer, not a ticket's: only the client filter (one client) applies."""
+    return filters.client_ids[0] if len(filters.client_ids) == 1 else None
+
+
 def nps_card(filters: Filters, goals: KpiGoals, previous: Filters | None = None) -> Card:
-    """NPS follows the period and a client filter: it is a client's answer, not a ticket's."""
-    account_id = filters.client_ids[0] if len(filters.client_ids) == 1 else None
+    account_id = nps_account(filters)
     previous = previous or filters.previous()
     return Card(
         _("NPS"),
@@ -576,7 +580,7 @@ def quality(filters: Filters) -> dict[str, Any]:
     previous = metrics.summary(filters.previous(), ())
     labels = [period_label(s, grain) for s in starts]
     goals = goals_current()
-    account_id = filters.client_ids[0] if len(filters.client_ids) == 1 else None
+    account_id = nps_account(filters)
     nps = dict(nps_trend(start=filters.start, end=filters.end, grain=grain, account_id=account_id))
     no_nps = NpsValue(score=None, responses=0, promoters=0, passives=0, detractors=0)
     iqs = dict(

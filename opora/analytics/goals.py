@@ -8,7 +8,7 @@ from django.db import transaction
 
 from opora.accounts.models import User
 from opora.analytics.models import KpiGoals
-from opora.core.audit import audit_record, diff, snapshot
+from opora.core.audit import audited_update
 
 GOAL_FIELDS = ("sla_emergency", "sla_default", "csat", "nps", "iqs", "repeat_quarterly_change")
 
@@ -21,16 +21,11 @@ def goals_current() -> KpiGoals:
 @transaction.atomic
 def goals_update(*, actor: User, values: dict[str, Any]) -> KpiGoals:
     goals = KpiGoals.objects.select_for_update().filter(pk=1).first() or KpiGoals(pk=1)
-    before = snapshot(goals, GOAL_FIELDS)
-    for name in GOAL_FIELDS:
-        setattr(goals, name, values[name])
-    goals.updated_by = actor
-    goals.full_clean()
-    goals.save()
-    audit_record(
+    return audited_update(
+        instance=goals,
+        fields={**{name: values[name] for name in GOAL_FIELDS}, "updated_by": actor},
+        allowed=(*GOAL_FIELDS, "updated_by"),
+        audited=GOAL_FIELDS,
         actor=actor,
         action="analytics.goals_update",
-        target=goals,
-        changes=diff(before, snapshot(goals, GOAL_FIELDS)),
     )
-    return goals
